@@ -1,0 +1,15 @@
+"""`pricewatch eval extraction` (not written yet)."""
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("extraction", help="(not written yet)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise SystemExit("pricewatch eval extraction: not written yet")
