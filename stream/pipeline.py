@@ -1,0 +1,289 @@
+"""The one processing core: the Faust agents and `pricewatch replay` both run exactly this code.
+
+Two stages, each keyed the way its state is:
+
+1. **product stage** (key `product_id`): validate, read the daily dose, price it, keep the
+   product's state (latest listing, dose, pack facts, price per region), run the product-level
+   detectors (price jumps, cross-region gaps) and hand a *group event* on;
+2. **group stage** (key `generic_name`): the peer-group detectors (peer outliers, hidden
+   increases, 差比价 ratios, dose outliers).
+
+Both stages remember the event ids they have processed and the alerts those raised, so an
+event delivered twice (at-least-once, after a crash) gives back the same alerts, never new ones.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Final, MutableMapping
+
+from models.detectors.base import Finding
+from models.detectors.suite import DetectorSuite
+from models.extractor import DoseExtractor, RuleExtractor
+from rules.alerts import build_alert, midpoint
+from rules.cost import cost_listing
+from rules.dose import DoseResult
+from stream import metrics
+from stream.records import LISTINGS_TOPIC, BadEvent, decode_json, validate
+
+__all__ = ["Pipeline", "ProductOutput", "GroupState", "deadletter_record", "Source", "group_key"]
+
+logger = logging.getLogger(__name__)
+
+# How many recent event ids each state remembers for de-duplication: enough to cover what a
+# crashed worker re-reads since its last offset commit (a few seconds of traffic).
+PRODUCT_MEMORY: Final = 8
+GROUP_MEMORY: Final = 512
+_LISTING_FACTS: Final = (
+    "product_id", "region", "generic_name", "manufacturer", "dosage_form", "spec", "package",
+    "pack_qty", "min_unit", "pack_unit", "usage",
+)
+_DOSE_FIELDS: Final = (
+    "determinable", "reason", "per_dose", "times_per_day", "daily", "unit", "daily_count", "count_unit",
+    "method", "confidence", "clause", "why",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a message came from, for dead-letter records."""
+
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: bytes | str | None = None
+
+
+@dataclass
+class ProductOutput:
+    """What the product stage produced for one input event."""
+
+    enriched: dict[str, Any] | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    group_event: dict[str, Any] | None = None
+    deadletter: dict[str, Any] | None = None
+
+
+class GroupState:
+    """A peer group's detector state plus the ids of the group events it has seen."""
+
+    def __init__(self, detect: Any) -> None:
+        self.detect = detect
+        self.done: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+
+
+def deadletter_record(source: Source, raw: bytes | str | None, reason: str, error: str,
+                      event_id: str | None = None) -> dict[str, Any]:
+    """The `drug.deadletter` record: where the message came from, its bytes and why it failed.
+
+    >>> r = deadletter_record(Source("drug.listings", 0, 7), b"\\xff", "undecodable", "not UTF-8")
+    >>> r["original"], r["encoding"], r["source_offset"]
+    ('/w==', 'base64', 7)
+    """
+    if isinstance(raw, bytes):
+        try:
+            original, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            original, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+    else:
+        original, encoding = raw, "utf-8"
+    key = source.key.decode("utf-8", "replace") if isinstance(source.key, bytes) else source.key
+    return {
+        "reason": reason, "error": error, "event_id": event_id,
+        "source_topic": source.topic, "source_partition": source.partition, "source_offset": source.offset,
+        "key": key, "original": original, "encoding": encoding,
+        "dead_lettered_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+    }
+
+
+class Pipeline:
+    """Stateless processing logic over state mappings the caller owns (Faust tables or dicts).
+
+    Parameters
+    ----------
+    extractor
+        Reads 用法用量 into a daily dose; the rule engine by default.
+    detectors
+        The detector suite; defaults from `DetectorSettings`.
+    """
+
+    def __init__(self, extractor: DoseExtractor | None = None, detectors: DetectorSuite | None = None) -> None:
+        self.extractor = extractor or RuleExtractor()
+        self.detectors = detectors or DetectorSuite()
+
+    # -- decoding ---------------------------------------------------------------------------
+    def decode(self, source: Source, raw: bytes | str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(event, None) for a valid message, (None, dead-letter record) otherwise."""
+        value: Any = None
+        try:
+            value = decode_json(raw)
+            return validate(source.topic, value), None
+        except BadEvent as exc:  # name the event in the dead-letter when the message got that far
+            event_id = value.get("event_id") if isinstance(value, dict) else None
+            return None, self._deadletter(source, raw, exc.reason, str(exc), event_id)
+
+    async def handle_batch(self, messages: list[tuple[Source, bytes | str | None]],
+                           products: MutableMapping[str, Any]) -> list[ProductOutput]:
+        """The product stage over a batch, in order; the listings' doses are read concurrently.
+
+        Reading doses concurrently keeps a slow LLM answer from stalling the other products,
+        and applying the results in input order keeps each partition's order.
+        """
+        decoded = [(source, raw, *self.decode(source, raw)) for source, raw in messages]
+        listings = [event for source, _, event, _ in decoded if event and source.topic == LISTINGS_TOPIC]
+        doses = dict(zip(map(id, listings), await self._extract_all(listings)))
+        outputs = []
+        for source, raw, event, dead in decoded:
+            if dead is not None:
+                outputs.append(ProductOutput(deadletter=dead))
+                continue
+            try:
+                if source.topic == LISTINGS_TOPIC:
+                    outputs.append(self.on_listing(event, doses[id(event)], products))
+                else:
+                    outputs.append(self.on_price_change(event, products))
+            except BadEvent as exc:
+                outputs.append(ProductOutput(deadletter=self._deadletter(source, raw, exc.reason, str(exc),
+                                                                          event.get("event_id"))))
+            except Exception as exc:  # a bug must not stop the partition: the event is kept, with why
+                logger.exception("processing failed for %s@%s:%s", source.topic, source.partition, source.offset)
+                outputs.append(ProductOutput(deadletter=self._deadletter(
+                    source, raw, "processing_error", f"{type(exc).__name__}: {exc}", event.get("event_id"))))
+        return outputs
+
+    async def _extract_all(self, listings: list[dict[str, Any]]) -> list[DoseResult]:
+        return list(await asyncio.gather(*(self.extract(listing) for listing in listings)))
+
+    def _deadletter(self, source: Source, raw: Any, reason: str, error: str, event_id: str | None) -> dict[str, Any]:
+        metrics.DEADLETTERS.labels(reason).inc()
+        logger.warning("dead-letter %s@%s:%s %s: %s", source.topic, source.partition, source.offset, reason, error)
+        return deadletter_record(source, raw, reason, error, event_id if isinstance(event_id, str) else None)
+
+    # -- product stage ----------------------------------------------------------------------
+    async def extract(self, listing: dict[str, Any]) -> DoseResult:
+        return await self.extractor.extract(
+            usage=listing["usage"], name=listing.get("generic_name"),
+            spec=listing.get("spec"), package=listing.get("package"),
+        )
+
+    def on_listing(self, listing: dict[str, Any], dose: DoseResult,
+                   products: MutableMapping[str, Any]) -> ProductOutput:
+        """A new listing (挂网) or re-listing: price it, remember the product, check it."""
+        pid = listing["product_id"]
+        state = products.get(pid)
+        cost = cost_listing(dose, spec=listing.get("spec"), package=listing.get("package"),
+                            pack_qty=listing.get("pack_qty"), min_unit=listing.get("min_unit"),
+                            price=listing["price"])
+        dose_fields = dose.to_dict()
+        enriched = {
+            **listing, **{k: dose_fields.get(k) for k in _DOSE_FIELDS},
+            "pack_qty": cost.pack_qty, "min_unit": cost.min_unit, "unit_price": cost.unit_price,
+            "daily_cost": _as_list(cost.daily_cost), "cost_reason": cost.cost_reason,
+            "event_type": "listing",
+        }
+        if state and listing["event_id"] in state["done"]:
+            return self._replayed(state, enriched)
+        prev = (state or {}).get("prices", {}).get(listing["region"])
+        state = {
+            "listing": {k: listing.get(k) for k in _LISTING_FACTS} | {"event_id": listing["event_id"]},
+            "dose": {k: enriched[k] for k in _DOSE_FIELDS},
+            "pack_qty": cost.pack_qty, "min_unit": cost.min_unit,
+            "cost_per_yuan": _as_list(cost.cost_per_yuan), "cost_reason": cost.cost_reason,
+            "prices": {**(state or {}).get("prices", {}), listing["region"]: listing["price"]},
+            "detect": (state or {}).get("detect", {}),
+            "done": (state or {}).get("done", {}),
+        }
+        enriched["prev_price"] = prev
+        return self._finish_product(products, pid, state, enriched)
+
+    def on_price_change(self, change: dict[str, Any], products: MutableMapping[str, Any]) -> ProductOutput:
+        """A listed product's new price: reprice its daily cost and check the move."""
+        pid = change["product_id"]
+        state = products.get(pid)
+        if state is None:
+            raise BadEvent("unknown_product", f'price change for product "{pid}", which was never listed')
+        region, price = change["region"], change["new_price"]
+        done = state["done"].get(change["event_id"])
+        prev = done["prev_price"] if done else state["prices"].get(region)
+        if prev is None:  # first price in this region: the listing's price is the nearest reference
+            prev = state["prices"].get(state["listing"]["region"])
+        enriched = self._repriced(state, region, price) | {
+            "event_id": change["event_id"], "ts": change["ts"], "event_type": "price_change",
+            "prev_price": prev, "old_price": change.get("old_price"), "change_reason": change.get("reason"),
+        }
+        if done:
+            return self._replayed(state, enriched)
+        state = {**state, "prices": {**state["prices"], region: price}}
+        return self._finish_product(products, pid, state, enriched)
+
+    def _repriced(self, state: dict[str, Any], region: str, price: float) -> dict[str, Any]:
+        per_yuan = state.get("cost_per_yuan")
+        pack_qty = state.get("pack_qty")
+        return {
+            **state["listing"], **state["dose"], "region": region, "price": price,
+            "pack_qty": pack_qty, "min_unit": state.get("min_unit"),
+            "unit_price": round(price / pack_qty, 6) if pack_qty else None,
+            "daily_cost": [round(per_yuan[0] * price, 4), round(per_yuan[1] * price, 4)] if per_yuan else None,
+            "cost_reason": state.get("cost_reason"),
+        }
+
+    def _finish_product(self, products: MutableMapping[str, Any], pid: str, state: dict[str, Any],
+                        enriched: dict[str, Any]) -> ProductOutput:
+        findings = self.detectors.on_product_event(enriched, state)
+        alerts = [self._alert(enriched, f) for f in findings]
+        done = dict(state["done"])
+        done[enriched["event_id"]] = {"prev_price": enriched.get("prev_price"), "alerts": alerts}
+        state["done"] = dict(list(done.items())[-PRODUCT_MEMORY:])
+        products[pid] = state  # assignment, not mutation: a Faust table only logs what is set
+        self._observe(enriched)
+        return ProductOutput(enriched=enriched, alerts=alerts, group_event=enriched)
+
+    def _replayed(self, state: dict[str, Any], enriched: dict[str, Any]) -> ProductOutput:
+        # A redelivered event: the same alerts as the first time, and the group event again
+        # (the group stage has its own memory) in case the crash came before it was sent.
+        done = state["done"][enriched["event_id"]]
+        enriched["prev_price"] = done["prev_price"]
+        return ProductOutput(enriched=enriched, alerts=list(done["alerts"]), group_event=enriched)
+
+    # -- group stage ------------------------------------------------------------------------
+    def on_group_event(self, event: dict[str, Any], groups: MutableMapping[str, Any]) -> list[dict[str, Any]]:
+        """Peer-group checks of one enriched event; the same answer when an event comes twice."""
+        key = group_key(event)
+        group = groups.get(key) or GroupState(self.detectors.new_group_state())
+        if event["event_id"] in group.done:
+            return list(group.done[event["event_id"]])
+        alerts = [self._alert(event, f) for f in self.detectors.on_group_event(event, group.detect)]
+        group.done[event["event_id"]] = alerts
+        while len(group.done) > GROUP_MEMORY:
+            group.done.popitem(last=False)
+        groups[key] = group
+        return alerts
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _alert(self, event: dict[str, Any], finding: Finding) -> dict[str, Any]:
+        alert = build_alert(event=event, alert_type=finding.type, severity=finding.severity, score=finding.score,
+                            reference=finding.reference, explanation=finding.explanation)
+        metrics.ALERTS.labels(alert["type"], alert["severity"]).inc()
+        return alert
+
+    def _observe(self, enriched: dict[str, Any]) -> None:
+        if enriched["event_type"] == "listing":
+            metrics.EXTRACTIONS.labels(enriched.get("method") or "rules", str(bool(enriched["determinable"])).lower()).inc()
+            if enriched.get("confidence") is not None:
+                metrics.EXTRACTION_CONFIDENCE.labels(enriched.get("method") or "rules").observe(enriched["confidence"])
+        cost = midpoint(enriched.get("daily_cost"))
+        if cost is not None:
+            metrics.DAILY_COST.labels(enriched.get("dosage_form") or "未知").observe(cost)
+
+
+def group_key(event: dict[str, Any]) -> str:
+    """Peer groups are keyed by 通用名; finer groups (剂型, manufacturer) live inside the state."""
+    return event.get("generic_name") or ""
+
+
+def _as_list(value: Any) -> list[float] | None:
+    return [float(value[0]), float(value[1])] if value else None
