@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -262,6 +263,17 @@ class Pipeline:
             group.done.popitem(last=False)
         groups[key] = group
         return alerts
+
+    def run_group_stage(self, event: dict[str, Any],
+                        groups: MutableMapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """(alerts, None), or ([], dead-letter record) when the group stage fails on this event."""
+        try:
+            return self.on_group_event(event, groups), None
+        except Exception as exc:  # keep the partition moving; the event is kept with the reason
+            logger.exception("group stage failed for %s", event.get("event_id"))
+            raw = json.dumps(event, ensure_ascii=False, default=str)
+            return [], self._deadletter(Source("group-stage"), raw, "processing_error",
+                                        f"{type(exc).__name__}: {exc}", event.get("event_id"))
 
     # -- helpers ----------------------------------------------------------------------------
     def _alert(self, event: dict[str, Any], finding: Finding) -> dict[str, Any]:

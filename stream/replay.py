@@ -71,7 +71,10 @@ async def replay_async(events: Iterable[dict[str, Any]], *, pipeline: Pipeline, 
                 continue
             result.enriched.append(out.enriched)
             result.alerts.extend(out.alerts)
-            result.alerts.extend(pipeline.on_group_event(out.group_event, groups))
+            alerts, dead = pipeline.run_group_stage(out.group_event, groups)
+            result.alerts.extend(alerts)
+            if dead is not None:
+                result.deadletters.append(dead)
         batch.clear()
 
     for offset, item in enumerate(events):

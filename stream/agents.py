@@ -1,0 +1,94 @@
+"""The Faust agents: thin loops that hand messages to `stream.pipeline` and send what it returns."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from faust import StreamT
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from models.extractor import build_extractor
+from stream import metrics, topics
+from stream.app import app, settings
+from stream.lag import export_consumer_lag
+from stream.pipeline import Pipeline, ProductOutput, Source
+from stream.sinks import RedisAlertSink
+from stream.tables import groups, products
+
+__all__ = ["process_products", "check_groups", "pipeline", "alert_sink"]
+
+logger = logging.getLogger(__name__)
+
+pipeline = Pipeline(extractor=build_extractor(settings.extraction, settings))
+alert_sink = RedisAlertSink(settings.redis_url, stream=settings.alerts_stream, channel=settings.alerts_channel,
+                            maxlen=settings.alerts_stream_maxlen) if settings.redis_url else None
+
+
+setup_prometheus_sensors(app)  # Faust's own sensor serves /metrics, with our metrics beside its own
+
+
+@app.task
+async def _connect_sinks() -> None:
+    if alert_sink is not None:
+        await alert_sink.setup()
+
+
+@app.timer(interval=5.0)
+async def _export_lag() -> None:
+    await export_consumer_lag(app, settings)
+
+
+def _dump(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+@app.agent(topics.inputs)
+async def process_products(stream: StreamT) -> None:
+    """Listings and price changes, per product: enrich, keep state, product-level alerts."""
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        messages = []
+        for event in events:
+            msg = event.message
+            metrics.EVENTS_IN.labels(msg.topic).inc()
+            messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
+        outputs = await pipeline.handle_batch(messages, products)
+        for event, out in zip(events, outputs):
+            await _send_product_output(out, event.message.key, event.message.timestamp)
+
+
+async def _send_product_output(out: ProductOutput, key: Any, arrived: float) -> None:
+    if out.deadletter is not None:
+        await topics.deadletter.send(key=key, value=_dump(out.deadletter))
+        metrics.EVENTS_OUT.labels(topics.DEADLETTER_TOPIC).inc()
+        return
+    await topics.enriched.send(key=out.enriched["product_id"].encode(), value=_dump(out.enriched))
+    metrics.EVENTS_OUT.labels(topics.ENRICHED_TOPIC).inc()
+    await _send_alerts(out.alerts)
+    group_event = {**out.group_event, "_arrived": arrived}
+    await topics.group_events.send(key=out.group_event.get("generic_name") or "", value=group_event)
+    metrics.END_TO_END_LATENCY.observe(max(0.0, time.time() - arrived))
+
+
+@app.agent(topics.group_events)
+async def check_groups(stream: StreamT) -> None:
+    """Enriched events per 通用名: the peer-group detectors."""
+    async for event in stream:
+        metrics.EVENTS_IN.labels(topics.GROUP_EVENTS_TOPIC).inc()
+        arrived = event.pop("_arrived", None)
+        alerts, dead = pipeline.run_group_stage(event, groups)
+        if dead is not None:
+            await topics.deadletter.send(key=(event.get("product_id") or "").encode(), value=_dump(dead))
+            continue
+        await _send_alerts(alerts)
+        if alerts and arrived:
+            metrics.END_TO_END_LATENCY.observe(max(0.0, time.time() - arrived))
+
+
+async def _send_alerts(alerts: list[dict[str, Any]]) -> None:
+    for alert in alerts:
+        await topics.alerts.send(key=(alert.get("product_id") or "").encode(), value=_dump(alert))
+        metrics.EVENTS_OUT.labels(topics.ALERTS_TOPIC).inc()
+    if alert_sink is not None:
+        await alert_sink.write(alerts)

@@ -1,0 +1,40 @@
+"""The Faust app, and only the app: importing it contacts no broker.
+
+`faust -A stream.app worker` and `pricewatch worker` both find it here.
+"""
+from __future__ import annotations
+
+import faust
+
+from stream.settings import Settings
+
+__all__ = ["app", "settings", "main"]
+
+settings = Settings.from_env()
+
+app = faust.App(
+    settings.app_id,
+    broker=settings.broker,
+    store=settings.store,
+    autodiscover=["stream.agents"],
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    topic_allow_declare=True,
+    datadir=settings.data_dir,
+    web_enabled=settings.web_enabled,
+    web_port=settings.web_port,
+    web_host="0.0.0.0",
+    processing_guarantee="at_least_once",
+    broker_commit_every=100,
+    broker_commit_interval=1.0,
+    producer_acks=-1,
+    table_standby_replicas=0,
+)
+
+
+def main() -> None:
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

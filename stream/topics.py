@@ -1,0 +1,32 @@
+"""The topics of the event contract and the one internal re-partition topic, declared together.
+
+Inputs are read as raw bytes so that a malformed message reaches our own validation (and the
+dead-letter topic) instead of failing inside the consumer.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+from stream.app import app, settings
+from stream.records import LISTINGS_TOPIC, PRICE_CHANGES_TOPIC
+
+__all__ = [
+    "TOPIC_NAMES", "ENRICHED_TOPIC", "ALERTS_TOPIC", "DEADLETTER_TOPIC", "GROUP_EVENTS_TOPIC",
+    "inputs", "enriched", "alerts", "deadletter", "group_events",
+]
+
+ENRICHED_TOPIC: Final = "drug.enriched"
+ALERTS_TOPIC: Final = "price.alerts"
+DEADLETTER_TOPIC: Final = "drug.deadletter"
+GROUP_EVENTS_TOPIC: Final = f"{settings.app_id}-group-events"  # enriched events re-keyed by 通用名
+TOPIC_NAMES: Final = (LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, ENRICHED_TOPIC, ALERTS_TOPIC, DEADLETTER_TOPIC,
+                      GROUP_EVENTS_TOPIC)
+
+_raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+            partitions=settings.partitions)
+inputs = app.topic(LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, **_raw)
+enriched = app.topic(ENRICHED_TOPIC, **_raw)
+alerts = app.topic(ALERTS_TOPIC, **_raw)
+deadletter = app.topic(DEADLETTER_TOPIC, **_raw)
+group_events = app.topic(GROUP_EVENTS_TOPIC, key_type=str, value_type=dict, key_serializer="raw",
+                         value_serializer="json", partitions=settings.partitions, internal=True)
