@@ -1,0 +1,117 @@
+"""The whole path on real Apache Kafka: a real worker process, real topics, real Redis."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+
+import pytest
+import redis
+
+from stream.pipeline import Pipeline
+from stream.replay import run_replay
+from stream.workerproc import WorkerProcess
+from tests.stream import feeds
+from tests.stream.kafka_helpers import TopicReader, produce, wait_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow]
+
+
+def _worker(kafka_broker, redis_server, tmp_path, *, partitions: int, app_id: str | None = None) -> WorkerProcess:
+    return WorkerProcess(
+        f"kafka://{kafka_broker.bootstrap}",
+        env={"PW_APP_ID": app_id or f"pw-{uuid.uuid4().hex[:8]}", "PW_PARTITIONS": str(partitions),
+             "PW_REDIS_URL": redis_server.url, "PW_WEB_ENABLED": "false"},
+        log_path=tmp_path / "worker.log",
+    )
+
+
+@pytest.fixture
+def fresh_topics(kafka_broker):
+    """Each test gets its own topic names? No: the contract fixes them, so tests clear by app id and event ids."""
+    return kafka_broker
+
+
+def _ids(records, field="event_id"):
+    return {r.get(field) for r in records}
+
+
+class TestEndToEnd:
+    def test_listings_prices_and_malformed_inputs(self, kafka_broker, redis_server, tmp_path):
+        run = uuid.uuid4().hex[:6]  # topics are shared across tests: tag this test's events
+        listings = _tagged(feeds.listings_feed(), run)
+        prices = _tagged(feeds.price_feed(), run)
+        malformed = {kind: _tagged([item], run)[0] for kind, item in feeds.MALFORMED.items()}
+        enriched, alerts, dead = (TopicReader(kafka_broker.bootstrap, t)
+                                  for t in ("drug.enriched", "price.alerts", "drug.deadletter"))
+        worker = _worker(kafka_broker, redis_server, tmp_path, partitions=2).start()
+        try:
+            produce(kafka_broker.bootstrap, listings)
+            wait_until(lambda: _ids(listings_of(enriched.poll(), run)) >= _ids(v["value"] for v in listings),
+                       timeout=120, what="the listings to be enriched", on_timeout=worker.log_tail)
+            produce(kafka_broker.bootstrap, prices + list(malformed.values()))
+            wanted_dead = len(malformed)
+            wait_until(lambda: len(listings_of(enriched.poll(), run)) >= len(listings) + len(prices)
+                       and len([d for d in dead.poll() if run in (d.get("original") or "") or
+                                d.get("key", "").startswith(run)]) >= wanted_dead,
+                       timeout=120, what="price changes and dead-letters", on_timeout=worker.log_tail)
+        finally:
+            worker.stop()
+
+        got = {r["event_id"]: r for r in listings_of(enriched.records, run)}
+        tablet = got[f"{run}L1"]
+        assert tablet["determinable"] is True and tablet["daily"] == [6.0, 6.0] and tablet["unit"] == "片"
+        assert tablet["unit_price"] == pytest.approx(0.5) and tablet["daily_cost"] == pytest.approx([3.0, 3.0])
+        jump = got[f"{run}C2"]
+        assert jump["event_type"] == "price_change" and jump["prev_price"] == 12.5
+        assert jump["daily_cost"] == pytest.approx([6.5, 6.5])
+
+        mine = [a for a in alerts.poll() if a["event_id"].startswith(run)]
+        jumps = [a for a in mine if a["event_id"] == f"{run}C2" and a["type"] == "price_jump"]
+        assert jumps, f"no price_jump for the doubled price; alerts: {mine}"
+        assert jumps[0]["reference"] and jumps[0]["explanation"]
+        assert not [a for a in mine if a["event_id"] == f"{run}C3"], "a price cut raised an alert"
+
+        reasons = defaultdict(list)
+        for record in dead.records:
+            reasons[record["reason"]].append(record)
+        for kind in feeds.MALFORMED:
+            reason = feeds.EXPECTED_REASON.get(kind, kind)
+            assert any(_mentions(r, run) for r in reasons[reason]), f"no dead-letter with reason {reason} ({kind})"
+        undecodable = next(r for r in reasons["undecodable"] if _mentions(r, run))
+        assert undecodable["encoding"] == "base64" and undecodable["source_topic"] == "drug.listings"
+        assert undecodable["source_offset"] is not None
+
+        stream = redis.Redis.from_url(redis_server.url).xrange("pricewatch:alerts")
+        in_redis = {json.loads(fields[b"alert"])["alert_id"] for _, fields in stream}
+        assert {a["alert_id"] for a in mine} <= in_redis
+        for reader in (enriched, alerts, dead):
+            reader.close()
+
+
+def listings_of(records, run):
+    return [r for r in records if str(r.get("event_id", "")).startswith(run)]
+
+
+def _mentions(record, run) -> bool:
+    return run in (record.get("original") or "") or str(record.get("key") or "").startswith(run)
+
+
+def _tagged(items, run):
+    """Prefix ids with the run tag so tests sharing the broker never read each other's events."""
+    out = []
+    for item in items:
+        item = dict(item)
+        if isinstance(item.get("value"), dict):
+            value = dict(item["value"])
+            for field in ("event_id", "product_id"):
+                if field in value:
+                    value[field] = run + value[field]
+            item["value"] = value
+        elif isinstance(item.get("value"), str):
+            item["value"] = item["value"].replace('"event_id": "', f'"event_id": "{run}').replace(
+                '"product_id": "', f'"product_id": "{run}')
+        if item.get("key"):
+            item["key"] = run + item["key"]
+        out.append(item)
+    return out
