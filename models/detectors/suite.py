@@ -1,0 +1,122 @@
+"""All six detectors behind the two calls the stream makes: one per product event, one per
+peer-group event."""
+from __future__ import annotations
+
+from typing import Any
+
+from models.detectors.base import Finding
+from models.detectors.cross_region import CrossRegionGap
+from models.detectors.dose_outlier import DoseOutlier
+from models.detectors.hidden_increase import HiddenIncrease
+from models.detectors.peer_outlier import PeerOutlier
+from models.detectors.price_jump import PriceJump
+from models.detectors.ratio_rule import RatioRule
+from models.detectors.settings import DetectorSettings
+from models.detectors.siblings import SiblingBook
+
+__all__ = ["DetectorSuite", "GroupDetectors"]
+
+
+class GroupDetectors:
+    """The picklable state of one peer group (通用名): its four group detectors.
+
+    Listings whose dose is an outlier are remembered in `dose_suspects`: their daily cost
+    is not a price fact, so it never enters the peer or sibling state.
+    """
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        s = settings
+        self.peer = PeerOutlier(ratio=s.peer_ratio, z=s.peer_z, mad_floor=s.mad_floor, min_peers=s.min_peers)
+        self.siblings = SiblingBook()
+        self.hidden = HiddenIncrease(self.siblings, ratio=s.hidden_ratio)
+        self.ratio = RatioRule(self.siblings, tolerance=s.ratio_tolerance)
+        self.dose = DoseOutlier(ratio=s.dose_ratio, z=s.dose_z, mad_floor=s.dose_mad_floor,
+                                eps=s.dose_cluster_eps, min_samples=s.dose_cluster_min_samples,
+                                min_peers=s.dose_min_peers)
+        self.region_ratio = s.region_ratio
+        self.dose_suspects: set[str] = set()
+
+
+class DetectorSuite:
+    """Runs the detectors on each event, scoring before learning, with one finding per stage.
+
+    Which detectors look at what:
+
+    * product stage (key ``product_id``): ``price_jump`` on price changes, ``cross_region_gap``
+      on listings and price changes; a price change that is a jump is reported as a jump only.
+    * group stage (key ``generic_name``), listings only (price changes just update the state):
+      ``dose_outlier`` first (a listing with a doubtful dose gets no price finding), then the
+      same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
+      ``peer_outlier``, skipped when the listing re-lists a known product far above its other
+      regions (the product stage reports that gap).
+
+    Parameters
+    ----------
+    settings
+        Thresholds and windows; `DetectorSettings()` by default.
+
+    Examples
+    --------
+    >>> suite = DetectorSuite()
+    >>> state = {}
+    >>> listing = {"event_type": "listing", "event_id": "e1", "ts": "2026-01-05T09:00:00+08:00",
+    ...            "product_id": "P1", "region": "GD-SZ", "price": 20.0, "prev_price": None}
+    >>> suite.on_product_event(listing, state)
+    []
+    >>> change = {**listing, "event_type": "price_change", "event_id": "e2", "price": 48.0, "prev_price": 20.0}
+    >>> [f.type for f in suite.on_product_event(change, state)]
+    ['price_jump']
+    """
+
+    def __init__(self, settings: DetectorSettings | None = None) -> None:
+        self.settings = s = settings or DetectorSettings()
+        self._jump = PriceJump(ratio=s.jump_ratio, model_ratio=s.jump_model_ratio, model_z=s.jump_model_z,
+                               min_history=s.jump_min_history, halflife=s.move_halflife,
+                               creep_ratio=s.creep_ratio, creep_min_steps=s.creep_min_steps,
+                               creep_window_days=s.creep_window_days)
+        self._gap = CrossRegionGap(ratio=s.region_ratio)
+
+    # -- product stage ---------------------------------------------------------------------
+    def on_product_event(self, event: dict[str, Any], product_state: dict[str, Any]) -> list[Finding]:
+        """Findings of the product-keyed detectors; their state goes to ``product_state["detect"]``."""
+        detect = product_state.setdefault("detect", {})
+        jump = self._jump.bind(detect.setdefault("jump", {}))
+        gap = self._gap.bind(detect.setdefault("gap", {}))
+        finding = jump.check_one(event) or gap.check_one(event)
+        jump.learn_one(event)
+        gap.learn_one(event)
+        return [finding] if finding else []
+
+    # -- group stage -----------------------------------------------------------------------
+    def new_group_state(self) -> GroupDetectors:
+        """Fresh, picklable state for one peer group."""
+        return GroupDetectors(self.settings)
+
+    def on_group_event(self, event: dict[str, Any], group_state: GroupDetectors) -> list[Finding]:
+        """Findings of the group-keyed detectors; `group_state` is updated in place."""
+        g = group_state
+        pid = event["product_id"]
+        if event.get("event_type") != "listing":
+            if pid not in g.dose_suspects:
+                g.peer.learn_one(event)
+                g.siblings.learn_one(event)
+            return []
+        finding = g.dose.check_one(event)
+        g.dose.learn_one(event)
+        if finding is not None:
+            g.dose_suspects.add(pid)
+            g.peer.forget_one(event)
+            return [finding]
+        g.dose_suspects.discard(pid)
+        finding = g.hidden.check_one(event) or g.ratio.check_one(event)
+        if finding is None and not self._regional_gap(event, g):
+            finding = g.peer.check_one(event)
+        g.siblings.learn_one(event)
+        g.peer.learn_one(event)
+        return [finding] if finding else []
+
+    @staticmethod
+    def _regional_gap(event: dict[str, Any], g: GroupDetectors) -> bool:
+        """Whether this listing re-lists a known product far above its price in another region."""
+        others = [p for r, p in g.siblings.prices(event["product_id"]).items() if r != event.get("region")]
+        return bool(others) and bool(event.get("price")) and event["price"] / min(others) >= g.region_ratio
