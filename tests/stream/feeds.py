@@ -66,3 +66,36 @@ MALFORMED: dict[str, dict[str, Any]] = {
     "unknown_product": price_change("B7", "NEVER-LISTED", 9.9),
 }
 EXPECTED_REASON = {"bad_price_nan": "bad_price"}
+
+
+_DRUGS = (  # 通用名, 剂型, spec, package, pack_qty, min_unit, usage, typical pack price
+    ("银杏叶片", "片剂", "每片重0.2g", "铝塑包装，每盒装24片", 24, "片", "口服。一次2片，一日3次；或遵医嘱。", 12.0),
+    ("复方丹参胶囊", "胶囊剂", "每粒装0.3g", "12粒×3板/盒", 36, "粒", "口服。一次3粒，一日3次。小儿酌减。", 30.0),
+    ("板蓝根颗粒", "颗粒剂", "每袋装10g", "10g*20袋", 20, "袋", "开水冲服。一次5～10g，一日3～4次。", 15.0),
+    ("感冒清热颗粒", "颗粒剂", "每袋装12g", "12g*10袋/盒", 10, "袋", "开水冲服，一次1袋，一日2次。", 18.0),
+    ("六味地黄丸", "丸剂", "每8丸相当于原药材3g", "每瓶装200丸", 200, "丸", "口服。一次8丸，一日3次。", 25.0),
+)
+
+
+def bulk_feed(n_products: int = 60, n_changes: int = 300, *, seed: int = 1, jump_every: int = 25) -> list[dict[str, Any]]:
+    """Many products of a few drugs, then price changes: mostly small moves, every `jump_every`-th a doubling."""
+    import random
+
+    rng = random.Random(seed)
+    feed: list[dict[str, Any]] = []
+    products = []
+    for i in range(n_products):
+        name, form, spec, package, qty, unit, usage, price = _DRUGS[i % len(_DRUGS)]
+        pid = f"BP{i:04d}"
+        region = ("GD-SZ", "GD-GZ", "ZJ-HZ")[i % 3]
+        feed.append(listing(f"BL{i:04d}", pid, price=round(price * rng.uniform(0.85, 1.15), 2),
+                            manufacturer=f"{name}厂{i // len(_DRUGS)}", region=region, generic_name=name,
+                            dosage_form=form, spec=spec, package=package, pack_qty=qty, min_unit=unit, usage=usage))
+        products.append((pid, region, feed[-1]["value"]["price"]))
+    prices = {pid: price for pid, _, price in products}
+    for j in range(n_changes):
+        pid, region, _ = products[rng.randrange(len(products))]
+        factor = 2.0 if j % jump_every == jump_every - 1 else rng.uniform(0.97, 1.03)
+        prices[pid] = round(prices[pid] * factor, 2)
+        feed.append(price_change(f"BC{j:05d}", pid, prices[pid], region=region, day=2 + j % 7))
+    return feed

@@ -51,3 +51,19 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, on_t
             return
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{on_timeout()}")
+
+
+def delete_all_topics(bootstrap: str, timeout: float = 60.0) -> None:
+    """Start a broker test from empty topics: the contract fixes the names, so tests share them."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="test-cleaner")
+    try:
+        names = [t for t in admin.list_topics() if not t.startswith("__")]
+        if names:
+            admin.delete_topics(names, timeout_ms=30000)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and set(names) & set(admin.list_topics()):
+            time.sleep(0.3)
+    finally:
+        admin.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 
@@ -12,7 +13,7 @@ from stream.pipeline import Pipeline
 from stream.replay import run_replay
 from stream.workerproc import WorkerProcess
 from tests.stream import feeds
-from tests.stream.kafka_helpers import TopicReader, produce, wait_until
+from tests.stream.kafka_helpers import TopicReader, delete_all_topics, produce, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow]
 
@@ -26,10 +27,11 @@ def _worker(kafka_broker, redis_server, tmp_path, *, partitions: int, app_id: st
     )
 
 
-@pytest.fixture
-def fresh_topics(kafka_broker):
-    """Each test gets its own topic names? No: the contract fixes them, so tests clear by app id and event ids."""
-    return kafka_broker
+@pytest.fixture(autouse=True)
+def empty_topics(kafka_broker):
+    """The contract fixes the topic names, so each test starts from none (a new app would re-read old input)."""
+    delete_all_topics(kafka_broker.bootstrap)
+    yield
 
 
 def _ids(records, field="event_id"):
@@ -115,3 +117,87 @@ def _tagged(items, run):
             item["key"] = run + item["key"]
         out.append(item)
     return out
+
+
+def _read_all(kafka_broker, topic, until, *, timeout, worker=None, what=""):
+    reader = TopicReader(kafka_broker.bootstrap, topic)
+    try:
+        wait_until(lambda: until(reader.poll()), timeout=timeout, what=what or topic,
+                   on_timeout=worker.log_tail if worker else str)
+        return reader.records
+    finally:
+        reader.close()
+
+
+def _canonical(alerts):
+    return {a["alert_id"]: json.dumps(a, sort_keys=True, ensure_ascii=False) for a in alerts}
+
+
+class TestReplayAgreesWithTheStream:
+    def test_same_alerts_for_the_same_feed(self, kafka_broker, redis_server, tmp_path):
+        listings = [i for i in feeds.bulk_feed(seed=3) if i["topic"] == "drug.listings"]
+        changes = [i for i in feeds.bulk_feed(seed=3) if i["topic"] == "drug.price-changes"]
+        expected = run_replay(listings + changes)
+        assert expected.alerts, "the feed should raise alerts, or the comparison proves nothing"
+        # One partition: the group stage then sees events in the feed's order, as replay does.
+        with _worker(kafka_broker, redis_server, tmp_path, partitions=1) as worker:
+            produce(kafka_broker.bootstrap, listings)
+            _read_all(kafka_broker, "drug.enriched", lambda r: len(r) >= len(listings), timeout=120,
+                      worker=worker, what="listings enriched")
+            produce(kafka_broker.bootstrap, changes)
+            _read_all(kafka_broker, "drug.enriched", lambda r: len(r) >= len(listings) + len(changes),
+                      timeout=120, worker=worker, what="price changes enriched")
+            streamed = _read_all(kafka_broker, "price.alerts", lambda r: len(r) >= len(expected.alerts),
+                                 timeout=60, worker=worker, what="alerts")
+        assert _canonical(streamed) == _canonical(expected.alerts)
+
+
+class TestCrashRecovery:
+    def test_sigkill_mid_stream_loses_nothing_and_never_changes_an_alert(self, kafka_broker, redis_server, tmp_path):
+        feed = feeds.bulk_feed(n_products=150, n_changes=2500, seed=5, jump_every=20)
+        feed += list(feeds.MALFORMED.values())
+        wanted = {i["value"]["event_id"] for i in feed if isinstance(i.get("value"), dict)}
+        app_id = f"pw-crash-{uuid.uuid4().hex[:6]}"
+        worker = _worker(kafka_broker, redis_server, tmp_path, partitions=3, app_id=app_id).start()
+        enriched = TopicReader(kafka_broker.bootstrap, "drug.enriched")
+        try:
+            produce(kafka_broker.bootstrap, feed)
+            wait_until(lambda: len(enriched.poll()) >= 400, timeout=120, what="the worker to get going",
+                       on_timeout=worker.log_tail)
+            worker.kill()  # SIGKILL: no commit, no flush, no goodbye
+            assert len(enriched.poll()) < len(feed), "the worker finished before the kill; make the feed longer"
+            worker = _worker(kafka_broker, redis_server, tmp_path, partitions=3, app_id=app_id).start()
+            dead = TopicReader(kafka_broker.bootstrap, "drug.deadletter")
+            wait_until(lambda: _ids(enriched.poll()) | _ids(dead.poll()) >= wanted
+                       and len(dead.records) >= len(feeds.MALFORMED),
+                       timeout=240, what="every event enriched or dead-lettered after the restart",
+                       on_timeout=worker.log_tail)
+            alerts = _read_all(kafka_broker, "price.alerts", lambda r: len(r) > 0, timeout=30, worker=worker)
+        finally:
+            worker.stop()
+        versions = defaultdict(set)
+        for alert in alerts:
+            versions[alert["alert_id"]].add(json.dumps(alert, sort_keys=True, ensure_ascii=False))
+        changed = {k: v for k, v in versions.items() if len(v) > 1}
+        assert not changed, f"alert ids emitted twice with different content: {list(changed.items())[:2]}"
+        jumps = {a["event_id"] for a in alerts if a["type"] == "price_jump"}
+        assert jumps, "the doublings in the feed raised no price_jump"
+
+
+class TestRestartKeepsPeerGroups:
+    def test_peer_state_survives_a_restart(self, kafka_broker, redis_server, tmp_path):
+        peers = [feeds.listing(f"R{i}", f"RP{i}", price=12.0 + i * 0.2, manufacturer=f"厂{i}") for i in range(8)]
+        outlier = feeds.listing("R-out", "RP-out", price=80.0, manufacturer="高价厂")
+        expected = run_replay(peers + [outlier]).alerts
+        assert any(a["type"] == "peer_outlier" and a["event_id"] == "R-out" for a in expected)
+        app_id = f"pw-restart-{uuid.uuid4().hex[:6]}"
+        with _worker(kafka_broker, redis_server, tmp_path, partitions=2, app_id=app_id) as worker:
+            produce(kafka_broker.bootstrap, peers)
+            _read_all(kafka_broker, "drug.enriched", lambda r: len(r) >= len(peers), timeout=120, worker=worker)
+            time.sleep(3)  # let the group stage and its changelog catch up before the stop
+        with _worker(kafka_broker, redis_server, tmp_path, partitions=2, app_id=app_id) as worker:
+            produce(kafka_broker.bootstrap, [outlier])
+            alerts = _read_all(kafka_broker, "price.alerts",
+                               lambda r: any(a["event_id"] == "R-out" for a in r), timeout=120, worker=worker,
+                               what="the outlier's alert after the restart")
+        assert any(a["type"] == "peer_outlier" and a["event_id"] == "R-out" for a in alerts)
