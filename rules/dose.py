@@ -1,0 +1,659 @@
+"""Daily dose (日均用量) from an insert's 用法用量 text, by the rules of DAILY_DOSE.md.
+
+One pass of one compiled scanner turns the normalised text into events (amounts, frequencies,
+daily totals, and markers for route, form, population, age band, loading dose, caps). Amounts
+become candidate regimens, each with the markers in force where it stands; the DAILY_DOSE.md
+selection rules (form/route → population → first listed, loading doses ignored) pick one; its
+daily range is converted to the spec's countable unit. `extract_daily_dose` never raises.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Final, Mapping
+
+from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_PATTERN, ROUTE_WORDS, Form, form_match, product_form
+from rules.frequency import FREQUENCY_RULES, frequency_pattern, times_per_day
+from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
+from rules.spec import S_UNIT, PackFacts, UnitContent, parse_pack
+from rules.units import (
+    CONTAINER_UNITS, COUNT_UNITS, HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, to_base,
+)
+
+__all__ = ["DoseResult", "Regimen", "extract_daily_dose", "REASONS"]
+
+Range = tuple[float, float]
+REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncated", "conflicting")
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary tables (a pharmacist extends these; the scanner is built from them)
+# ---------------------------------------------------------------------------------------------
+ADULT_WORDS: Final = ("成人", "成年人", "成年")
+CHILD_WORDS: Final = ("儿童", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
+ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
+LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
+MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
+CAP_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限", "总量", "总剂量", "累积", "累计")
+DISCRETIONARY_WORDS: Final = ("酌减", "减半", "酌情", "遵医嘱", "减量", "酌量", "用量减", "剂量减")
+# Text before a bare amount (no 一次/每次) that still makes it a dose: 成人，1.2～1.8g / 服8片.
+_BARE_LEAD: Final = re.compile(
+    r"^(?:成人|成年人|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
+    r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液))*$"
+)
+
+_NUM: Final = NUMBER_PATTERN
+_BRACKET: Final = r"(?:\([^()]{1,16}\))?"
+
+
+def _qty(p: str) -> str:
+    """A quantity with a unit: ``2~3粒``, ``半袋(2g)~1袋(4g)``, ``0.5~1g``; groups prefixed by `p`."""
+    return (
+        rf"(?P<{p}a>{_NUM})(?:(?P<{p}u1>{UNIT_PATTERN}){_BRACKET}(?:(?:~|或)(?P<{p}b>{_NUM})(?P<{p}u2>{UNIT_PATTERN})?{_BRACKET})?"
+        rf"|~(?P<{p}c>{_NUM})(?P<{p}u3>{UNIT_PATTERN}){_BRACKET})"
+    )
+
+
+_DAY: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|全日|(?<![\d一二两三四五六七八九十第])日)"
+_DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|次)"
+_FILLER: Final = r"(?:[^\d,;。:~()一二两三四五六七八九十半次日天]{0,6}?)"
+_TOKENS: Final = [
+    ("sec", r"(?:(?<=^)|(?<=[。;,:)\]]))(?:\d{1,2}[.、](?![\d])|[一二三四五六七八九十][、.])"),
+    ("sub", r"\(\d{1,2}\)|[①-⑳]|(?:(?<=^)|(?<=[。;,:]))[a-zA-Z][.、)]"),
+    *((f"freq{i}", frequency_pattern(i)) for i in range(len(FREQUENCY_RULES))),
+    ("daily", rf"(?:{_DAY}|每24小时)(?:总?量|剂量|用量)?(?:[内口]?服用?|用药|给药|服药|用|量|为|约|吸入|注射|冲服|内服|研汁冲服)?{_FILLER}{_qty('d')}(?!/次|次)"),
+    ("dose", rf"{_DOSE_LEAD}(?:量)?{_FILLER}{_qty('p')}"),
+    ("post", rf"{_qty('q')}/次"),
+    ("bare", _qty("b")),
+    ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|个月|月龄)(?:~{_NUM}(?:周岁|岁))?(?:以下|以内|以上|及以上|或以上|之内|内)?|周岁以内|不满{_NUM}(?:周)?岁|周岁|{_NUM}周以下)"),
+    ("adult", "|".join(ADULT_WORDS)),
+    ("child", "|".join(CHILD_WORDS)),
+    ("elderly", "|".join(ELDERLY_WORDS)),
+    ("loading", "|".join(LOADING_WORDS)),
+    ("maint", "|".join(MAINTENANCE_WORDS)),
+    ("cap", "|".join(CAP_WORDS)),
+    ("disc", "|".join(DISCRETIONARY_WORDS)),
+    ("form", "|".join(sorted((k for k, f in FORMS.items() if len(k) >= 2 and f.route == "oral" and k not in ("丸剂",)), key=len, reverse=True))),
+    ("route", ROUTE_PATTERN),
+    ("stop", r"。"),
+    ("comma", r"[,:;]"),
+    ("alt", r"或"),
+]
+_SCANNER: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TOKENS))
+_PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m")
+_PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
+_RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
+_SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
+_PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
+_BRACKET_QTY: Final = re.compile(rf"^[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
+_TRUNCATED_END: Final = re.compile(rf"(?:{_DOSE_LEAD}|{_DAY}|{_DOSE_LEAD}[^\d,;。]{{0,6}}|每|服|,|:|~|或)$")
+_HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+# ---------------------------------------------------------------------------------------------
+def _sig4(x: float) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.4g}")
+
+
+def _tidy(x: float) -> float | int:
+    x = round(x, 6)
+    return int(x) if x == int(x) else x
+
+
+def _range_list(r: Range | None) -> list | None:
+    return None if r is None else [_tidy(r[0]), _tidy(r[1])]
+
+
+@dataclass(frozen=True)
+class DoseResult:
+    """The daily dose of one product, with the DAILY_DOSE.md fields and how it was found.
+
+    Examples
+    --------
+    >>> r = DoseResult(True, None, (2.0, 2.0), (3.0, 3.0), (6.0, 6.0), "粒", (6.0, 6.0), "粒")
+    >>> r.to_dict()["daily"], DoseResult.from_dict(r.to_dict()) == r
+    ([6, 6], True)
+    """
+
+    determinable: bool
+    reason: str | None = None
+    per_dose: Range | None = None
+    times_per_day: Range | None = None
+    daily: Range | None = None
+    unit: str | None = None
+    daily_count: Range | None = None
+    count_unit: str | None = None
+    method: str = "rules"
+    confidence: float = 0.0
+    clause: str | None = None
+    why: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; ranges become ``[min, max]`` lists."""
+        d = asdict(self)
+        for key in ("per_dose", "times_per_day", "daily", "daily_count"):
+            d[key] = _range_list(getattr(self, key))
+        d["confidence"] = round(self.confidence, 3)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DoseResult:
+        """Inverse of `to_dict` (lists back to tuples); unknown keys are ignored."""
+
+        def rng(value: Any) -> Range | None:
+            if value is None:
+                return None
+            lo, hi = value
+            return (float(lo), float(hi))
+
+        return cls(
+            determinable=bool(d.get("determinable")),
+            reason=d.get("reason"),
+            per_dose=rng(d.get("per_dose")),
+            times_per_day=rng(d.get("times_per_day")),
+            daily=rng(d.get("daily")),
+            unit=d.get("unit"),
+            daily_count=rng(d.get("daily_count")),
+            count_unit=d.get("count_unit"),
+            method=d.get("method") or "rules",
+            confidence=float(d.get("confidence") or 0.0),
+            clause=d.get("clause"),
+            why=d.get("why"),
+        )
+
+
+def _not_determinable(reason: str, why: str, confidence: float = 0.7, clause: str | None = None) -> DoseResult:
+    return DoseResult(False, reason, confidence=confidence, clause=clause, why=why)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scanning
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Regimen:
+    """One candidate regimen: an amount and the markers in force where it stands."""
+
+    index: int
+    start: int
+    end: int
+    kind: str  # "dose" (per administration), "daily" (stated daily total), "bare"
+    amount: Range
+    unit: str
+    times: Range | None = None
+    split: Range | None = None  # 分N次 after a daily total
+    daily_total: tuple[Range, str] | None = None  # 一次2袋，一日2～3袋
+    per_body: bool = False
+    population: str = "adult"  # adult | child | band | elderly
+    band: tuple[float, float] | None = None
+    form: Form | None = None
+    route: str | None = None
+    loading: bool = False
+    section: int = 0
+    sub: int = 0
+    sentence: int = 0
+    clause_no: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
+    g = m.group
+    a = parse_number(g(p + "a"))
+    if g(p + "c") is not None:
+        b, unit = parse_number(g(p + "c")), g(p + "u3")
+    else:
+        b = parse_number(g(p + "b")) if g(p + "b") else a
+        unit = g(p + "u1") or g(p + "u2")
+    if a is None or b is None or unit is None:
+        return None
+    lo, hi = (a, b) if a <= b else (b, a)
+    return (lo, hi), normalise_unit(unit)
+
+
+def _age_band(text: str) -> tuple[float, float]:
+    numbers = [parse_number(x) or 0.0 for x in re.findall(_NUM, text)]
+    months = "月" in text and "岁" not in text
+    if months:
+        numbers = [n / 12 for n in numbers]
+    if "周岁以内" in text or "不满" in text or not numbers:
+        return (0.0, numbers[0] if numbers and "不满" in text else 1.0)
+    if any(w in text for w in ("以上",)):
+        return (numbers[0], 200.0)
+    if any(w in text for w in ("以下", "以内", "之内", "内")):
+        return (0.0, numbers[-1])
+    return (numbers[0], numbers[-1])
+
+
+def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
+    """Events → candidate regimens with their context markers; plus whole-text facts."""
+    regimens: list[Regimen] = []
+    freqs: list[tuple[int, int, Range, str, int, int, int]] = []  # start, end, times, rule, sentence, section, sub
+    facts: dict[str, Any] = {"maint_without_amount": False, "per_body_any": False, "has_dose_lead": False}
+    population, band = "adult", None
+    form: Form | None = None
+    route: str | None = None
+    loading_pending, maint_pending, cap_pending = False, False, False
+    section = sub = sentence = clause_no = 0
+    last_pop_end = -10
+    for m in _SCANNER.finditer(text):
+        kind = m.lastgroup or ""
+        start, end = m.span()
+        if kind == "sec":
+            section += 1
+            sub = 0
+            sentence += 1
+            clause_no += 1
+            population, band, form, route = "adult", None, None, None
+            loading_pending = maint_pending = cap_pending = False
+        elif kind == "sub":
+            sub += 1
+            sentence += 1
+            clause_no += 1
+            if population == "band":
+                population, band = "adult", None
+            loading_pending = cap_pending = False
+        elif kind.startswith("freq"):
+            index = int(kind[4:])
+            times = times_per_day(index, m)
+            if times is not None:
+                freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub))
+                bracket = _BRACKET_QTY.match(text[end:end + 24])  # 每天吸入1次(2.5mg)
+                if bracket and (bracket.group("u1") or bracket.group("u2")):
+                    a = parse_number(bracket.group("a"))
+                    b = parse_number(bracket.group("b")) if bracket.group("b") else a
+                    if a is not None and b is not None:
+                        regimens.append(Regimen(
+                            index=len(regimens), start=start, end=end + bracket.end(), kind="dose",
+                            amount=(min(a, b), max(a, b)), unit=normalise_unit(bracket.group("u1") or bracket.group("u2")),
+                            times=times, population=population, band=band, form=form, route=route,
+                            loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
+                        ))
+        elif kind in ("daily", "dose", "post", "bare"):
+            prefix = {"daily": "d", "dose": "p", "post": "q", "bare": "b"}[kind]
+            read = _read_qty(m, prefix)
+            if read is None:
+                continue
+            amount, unit = read
+            after = text[end:end + 8]
+            before = text[max(0, start - 8):start]
+            if unit in ("kg",) or (kind == "bare" and _RATE_AFTER.match(after) and not _PER_BODY.match(after)):
+                continue
+            if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
+                continue
+            per_body = bool(_PER_BODY.match(after)) or bool(_PER_BODY_BEFORE.search(before))
+            reg_kind = {"post": "dose"}.get(kind, kind)
+            if kind == "bare" and _PER_DAY_AFTER.match(after):
+                reg_kind = "daily"
+            if kind == "bare" and not per_body:
+                clause_start = max(text.rfind(c, 0, start) for c in ",;。:)") + 1
+                lead = text[clause_start:start]
+                if not _BARE_LEAD.match(lead) and reg_kind != "daily":
+                    continue
+            if kind == "dose":
+                facts["has_dose_lead"] = True
+            if unit in HOUSEHOLD_UNITS:
+                bracket = _BRACKET_QTY.match(text[end:end + 24])
+                if bracket and (bracket.group("u1") or bracket.group("u2")):
+                    a = parse_number(bracket.group("a"))
+                    b = parse_number(bracket.group("b")) if bracket.group("b") else a
+                    u = normalise_unit(bracket.group("u1") or bracket.group("u2"))
+                    if a is not None and b is not None and dimension(u) in ("mass", "volume"):
+                        amount, unit = (min(a, b), max(a, b)), u
+            if per_body:
+                facts["per_body_any"] = True
+            if cap_pending and reg_kind in ("daily", "bare"):
+                cap_pending = False
+                continue
+            cap_pending = False
+            reg = Regimen(
+                index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
+                per_body=per_body, population=population, band=band, form=form, route=route,
+                loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
+            )
+            if maint_pending and regimens:
+                for prev in regimens:
+                    if prev.section == section and not prev.loading and prev.population == population:
+                        prev.loading = True
+                maint_pending = False
+            loading_pending = False
+            regimens.append(reg)
+        elif kind == "age":
+            population, band, last_pop_end = "band", _age_band(m.group(0)), end
+        elif kind == "adult":
+            population, band, last_pop_end = "adult", None, end
+        elif kind == "child":
+            if end - last_pop_end > 1:  # 5~15岁儿童 keeps the band
+                population, band = "child", None
+            last_pop_end = end
+        elif kind == "elderly":
+            population, band, last_pop_end = "elderly", None, end
+        elif kind == "disc":
+            if population in ("child", "elderly", "band") and start - last_pop_end <= 4:
+                population, band = "adult", None
+        elif kind == "loading":
+            loading_pending = True
+        elif kind == "maint":
+            maint_pending = True
+            loading_pending = False
+        elif kind == "cap":
+            cap_pending = True
+        elif kind == "form":
+            form = FORMS[m.group(0)]
+        elif kind == "route":
+            route = ROUTE_WORDS[m.group(0)]
+        elif kind == "stop":
+            sentence += 1
+            clause_no += 1
+            cap_pending = False
+        elif kind == "comma":
+            clause_no += 1
+            if m.group(0) == ",":
+                cap_pending = False
+    if maint_pending and any(r.loading or True for r in regimens):
+        facts["maint_without_amount"] = True
+    facts["freqs"] = freqs
+    _attach_frequencies(text, regimens, freqs)
+    return regimens, facts
+
+
+def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
+    """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
+    for i, reg in enumerate(regimens):
+        nxt_start = regimens[i + 1].start if i + 1 < len(regimens) else len(text)
+        # a daily total right after a per-dose amount (一次2袋，一日2～3袋) or 分N次 after a daily total
+        if reg.kind == "dose" and i + 1 < len(regimens):
+            nxt = regimens[i + 1]
+            if nxt.kind == "daily" and nxt.sentence == reg.sentence and nxt.section == reg.section and not any(
+                reg.end <= f[0] < nxt.start for f in freqs
+            ):
+                reg.daily_total = (nxt.amount, nxt.unit)
+        chosen = None
+        clause_start = max(text.rfind(c, 0, reg.start) for c in ",;。:") + 1
+        if reg.times is not None:
+            continue
+        for f in freqs:  # same clause, just before the amount: 每晚睡前服8片
+            if clause_start <= f[0] and f[1] <= reg.start and f[3] != "split_into":
+                chosen = f
+        if chosen is None:
+            for f in freqs:  # forward, within the same sentence and section
+                if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section and f[6] == reg.sub:
+                    if f[3] == "split_into" and reg.kind != "daily":
+                        continue
+                    chosen = f
+                    break
+                if f[0] >= reg.end and (f[5] != reg.section or f[6] != reg.sub):
+                    break
+        if chosen is None and reg.kind != "daily":
+            for f in reversed(freqs):  # backward, same sentence: 每天3次，每次2片
+                if f[1] <= reg.start and f[4] == reg.sentence and f[5] == reg.section and f[3] != "split_into":
+                    if not any(f[1] <= r.start < reg.start for r in regimens if r is not reg and r.kind != "bare"):
+                        chosen = f
+                    break
+        if chosen is not None:
+            if reg.kind == "daily":
+                if chosen[3] == "split_into" or text[chosen[0]:chosen[0] + 1] == "分":
+                    reg.split = chosen[2]
+                elif chosen[0] >= reg.end and chosen[0] - reg.end <= 1 and chosen[3] in ("per_day", "per_day_slash"):
+                    # 一日5-7片，一日3次: a slip for 一次
+                    reg.kind, reg.times = "dose", chosen[2]
+                    reg.notes.append("daily amount followed by a frequency read as per dose")
+            else:
+                reg.times = chosen[2]
+        del nxt_start
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+# ---------------------------------------------------------------------------------------------
+def _select(regimens: list[Regimen], product: Form | None, product_route: str | None) -> tuple[list[Regimen], list[str]]:
+    why: list[str] = []
+    pool = [r for r in regimens]
+    # 1. route / dosage form
+    if product is not None:
+        scored = [(form_match(r.form, product) if r.form else 0, r) for r in pool]
+        best = max(score for score, _ in scored) if scored else 0
+        if best > 0:
+            kept = [r for score, r in scored if score == best]
+            if len(kept) < len(pool):
+                why.append(f"form {product.name}")
+            pool = kept
+    if product_route is not None:
+        kept = [r for r in pool if r.route == product_route or (r.route is None and product_route == "oral")]
+        if not kept and product_route != "oral":
+            kept = [r for r in pool if r.route is None]
+        if kept and len(kept) < len(pool):
+            why.append(f"route {product_route}")
+            pool = kept
+    # 2. population: adults (or none named); else the oldest band
+    adults = [r for r in pool if r.population == "adult"]
+    if adults:
+        if len(adults) < len(pool):
+            why.append("adult")
+        pool = adults
+    else:
+        bands = [r for r in pool if r.population == "band" and r.band]
+        if bands:
+            oldest = max(r.band for r in bands)
+            pool = [r for r in bands if r.band == oldest]
+            why.append("oldest age band")
+        elif any(r.population == "elderly" for r in pool) and any(r.population == "child" for r in pool):
+            pool = [r for r in pool if r.population == "elderly"]
+    # 3. loading doses ignored when a maintenance regimen is given
+    maintenance = [r for r in pool if not r.loading]
+    if maintenance and len(maintenance) < len(pool):
+        why.append("maintenance over loading")
+        pool = maintenance
+    return pool, why
+
+
+def _first_useful(pool: list[Regimen]) -> Regimen:
+    """The first listed; a bare amount only when no marked amount precedes it in its clause."""
+    return pool[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion to the countable unit
+# ---------------------------------------------------------------------------------------------
+_IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
+
+
+def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: PackFacts) -> str:
+    if unit != S_UNIT:
+        return unit
+    if dose_unit in ("粒", "片", "丸"):
+        return dose_unit
+    if product is not None and product.unit in ("粒", "片", "丸"):
+        return product.unit
+    for u in facts.count_units:
+        if u in ("粒", "片", "丸"):
+            return u
+    return "粒"
+
+
+def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: Form | None) -> tuple[Range | None, str | None, str]:
+    dim = dimension(unit)
+    if dim == "count":
+        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units]
+        if unit in CONTAINER_UNITS:
+            return daily, unit, "dose stated in the container"
+        named = [u for u in named if u not in CONTAINER_UNITS]
+        if not named:
+            return daily, unit, "dose already in a countable unit"
+        for u in named:
+            if u == unit:
+                return daily, u, "dose already in the spec's unit"
+        for u in named:
+            if same_count_unit(u, unit):
+                return daily, u, f"{unit} counted as the spec's {u}"
+        return None, None, f"spec counts {'/'.join(named)}, dose in {unit}"
+    if dim not in ("mass", "volume"):
+        return None, None, f"no conversion for {unit}"
+    base = to_base(1.0, unit)
+    candidates: list[tuple[UnitContent, str | None]] = []
+    for c in facts.contents:
+        per_unit = c.base_per_unit
+        if per_unit is None or dimension(c.measure) != dim or per_unit <= 0:
+            continue
+        tag = c.form or (_IMPLIED_FORM.get(c.unit) if c.per == 1 and dim == "mass" else None)
+        tag_form = FORMS_BY_NAME.get(tag) if tag else None
+        if tag_form and reg.form is not None and form_match(reg.form, tag_form) == 0 and form_match(tag_form, reg.form) == 0:
+            continue
+        candidates.append((c, tag))
+    # The spec must belong to the chosen regimen's route: oral regimens skip injection lines and back.
+    wants_injection = reg.route == "injection" or (reg.route is None and product is not None and product.route == "injection")
+    same_route = [(c, t) for c, t in candidates if c.form is None or (FORMS_BY_NAME[c.form].route == "injection") == wants_injection]
+    if same_route:
+        candidates = same_route
+    if not candidates:
+        return None, None, "spec gives no per-unit content"
+    values = {round(c.base_per_unit, 9) for c, _ in candidates}
+    if len(values) > 1:
+        return None, None, "spec gives several sizes"
+    content = candidates[0][0]
+    count_unit = _resolve_s(content.unit, None, product, facts)
+    per_unit = content.base_per_unit
+    if count_unit in CONTAINER_UNITS:
+        per_dose_max = (reg.amount[1] * base) if reg.kind != "daily" else None
+        if per_dose_max is None or per_unit > per_dose_max * 1.0001:
+            return None, None, "container holds many doses: priced by content"
+    lo, hi = daily[0] * base / per_unit, daily[1] * base / per_unit
+    return (_sig4(lo), _sig4(hi)), count_unit, f"{_tidy(content.amount)}{content.measure}/{_tidy(content.per) if content.per != 1 else ''}{content.unit}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------------------------
+def _confidence(base: float, why: list[str], reg: Regimen | None, pool_size: int, n_candidates: int) -> float:
+    c = base
+    if n_candidates > 1:
+        c -= 0.05
+    if pool_size > 1:
+        c -= 0.1
+    if reg is not None:
+        if reg.kind == "bare":
+            c -= 0.15
+        if reg.notes:
+            c -= 0.1
+    c -= 0.05 * len(why)
+    return max(0.05, min(1.0, c))
+
+
+def extract_daily_dose(usage: str | None, *, name: str | None = None, spec: str | None = None,
+                       package: str | None = None) -> DoseResult:
+    """Daily dose of one product by the DAILY_DOSE.md rules; never raises.
+
+    Parameters
+    ----------
+    usage
+        用法用量 text, verbatim.
+    name
+        Product name (its dosage form picks the regimen).
+    spec
+        规格 (per-unit content for `daily_count`; also the form when the name has none).
+    package
+        包装 (pack counts; conversion data when the spec lacks it).
+
+    Examples
+    --------
+    >>> r = extract_daily_dose("口服。一次2粒，一日3次。", spec="每粒装0.3g")
+    >>> r.daily, r.unit, r.daily_count, r.count_unit
+    ((6.0, 6.0), '粒', (6.0, 6.0), '粒')
+    >>> r = extract_daily_dose("口服，一次6g，一日2～3次。", spec="水丸。每100粒重6g。")
+    >>> r.daily, r.daily_count, r.count_unit
+    ((12.0, 18.0), (200.0, 300.0), '粒')
+    >>> extract_daily_dose("开水冲服。一次15克，一日2次。", spec="每袋装15g").daily_count
+    (2.0, 2.0)
+    >>> extract_daily_dose("口服，一次3～4片，一日3次。", spec="片剂。").daily
+    (9.0, 12.0)
+    >>> extract_daily_dose("口服。成人一次1袋，一天3次。儿童一次1袋，一天2次。", spec="每袋10g").daily
+    (3.0, 3.0)
+    >>> r = extract_daily_dose("口服：1岁以下每次5g，1～3岁每次10g，4～7岁每次15g，均每天3次。", spec="冲剂")
+    >>> r.daily, r.unit, r.daily_count
+    ((45.0, 45.0), 'g', None)
+    >>> extract_daily_dose("口服，一次10～20g，一日2次。", spec="煎膏剂。").daily_count is None
+    True
+    >>> extract_daily_dose("口服。一次30～60ml。").reason
+    'no_frequency'
+    >>> extract_daily_dose("口服，一次lOml，一日3次。", spec="10ml/支").daily_count
+    (3.0, 3.0)
+    """
+    try:
+        return _extract(usage, name=name, spec=spec, package=package)
+    except Exception as exc:  # the contract: garbage in → not determinable, never a crash
+        return _not_determinable("no_amount", f"parser error: {type(exc).__name__}", confidence=0.0)
+
+
+def _extract(usage: str | None, *, name: str | None, spec: str | None, package: str | None) -> DoseResult:
+    text = normalise_text(usage if isinstance(usage, str) else None)
+    if not text:
+        return _not_determinable("no_amount", "empty usage text", confidence=0.9)
+    name = name if isinstance(name, str) else None
+    spec = spec if isinstance(spec, str) else None
+    package = package if isinstance(package, str) else None
+    regimens, facts = _scan(text)
+    stripped = text.rstrip("。.,;:、 ")
+    truncated = bool(_TRUNCATED_END.search(stripped)) and not stripped.endswith(("服", "用"))
+    truncated = truncated or bool(re.search(rf"{_DOSE_LEAD}$|{_DAY}$|{_DOSE_LEAD}[^\d,;。]{{0,4}}$", stripped))
+    if not regimens:
+        if facts["per_body_any"]:
+            return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
+        if truncated:
+            return _not_determinable("truncated", "text cut off before the amount", 0.8)
+        return _not_determinable("no_amount", "no amount with a unit", 0.75)
+    product = product_form(name, spec)
+    product_route = product.route if product is not None else None
+    pool, why = _select(regimens, product, product_route)
+    if not pool:
+        return _not_determinable("conflicting", "no regimen survives the selection rules", 0.4)
+    reg = pool[0]
+    if len(pool) > 1:
+        why.append("first listed")
+    clause = text[reg.start:reg.end]
+    if reg.per_body:
+        return _not_determinable("weight_or_area_based", "; ".join(why + ["dose per kg or m²"]), 0.85, clause)
+    per_dose: Range | None = None
+    times: Range | None = None
+    unit = reg.unit
+    if reg.kind == "daily":
+        daily = reg.amount
+        times = reg.split
+        why.append("stated daily total")
+    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit and reg.daily_total[0][0] >= reg.amount[0]:
+        per_dose, daily = reg.amount, reg.daily_total[0]
+        why.append("stated daily total")
+    elif reg.times is not None:
+        per_dose, times = reg.amount, reg.times
+        daily = (per_dose[0] * times[0], per_dose[1] * times[1])
+    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit:  # 一次3～5片，一日3片: a slip for 3次
+        per_dose, times = reg.amount, reg.daily_total[0]
+        daily = (per_dose[0] * times[0], per_dose[1] * times[1])
+        why.append("daily total smaller than a dose: read as times")
+    elif reg.kind == "bare" and not facts["freqs"] and not facts["has_dose_lead"] and dimension(unit) == "mass":
+        daily = reg.amount
+        why.append("bare amount (饮片 convention: daily)")
+    else:
+        if truncated and not facts["freqs"]:
+            return _not_determinable("truncated", "; ".join(why + ["text cut off before the frequency"]), 0.75, clause)
+        return _not_determinable("no_frequency", "; ".join(why + ["selected regimen has no frequency"]), 0.75, clause)
+    if unit == "次":
+        unit = product.unit if product and product.unit else unit
+    facts_pack = parse_pack(spec, package)
+    count, count_unit, count_why = _count(reg, daily, unit, facts_pack, product)
+    why.append(count_why)
+    confidence = _confidence(0.95, [w for w in why if w in ("first listed", "oldest age band")], reg, len(pool), len(regimens))
+    return DoseResult(
+        determinable=True,
+        reason=None,
+        per_dose=per_dose,
+        times_per_day=times,
+        daily=(_sig4(daily[0]), _sig4(daily[1])),
+        unit=unit,
+        daily_count=count,
+        count_unit=count_unit,
+        confidence=confidence,
+        clause=clause,
+        why="; ".join(why) or "single regimen",
+    )

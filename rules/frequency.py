@@ -1,0 +1,118 @@
+"""How often a dose is taken: frequency phrases → times per day.
+
+`FREQUENCY_RULES` is the table. Each rule is a regex template over normalised text (see
+`rules.numerals.normalise_text`: ranges are ``~``) with ``{A}``/``{B}`` for numbers, and how
+the numbers become times per day. `rules.dose` embeds every rule in its one scanner regex, and
+`parse_frequency` reads a single phrase with the same table.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Final
+
+from rules.numerals import NUMBER_PATTERN, parse_number
+
+__all__ = ["FrequencyRule", "FREQUENCY_RULES", "DAY_PREFIX", "frequency_pattern", "times_per_day", "parse_frequency"]
+
+Range = tuple[float, float]
+Convert = Callable[[float], float]
+
+# Words that open a "per day" phrase: 一日 / 每日 / 每天 / 日服 / 1日 … (一曰 is fixed upstream).
+DAY_PREFIX: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|每一日|全日|(?<![\d一二两三四五六七八九十第])(?:日|天))"
+_VERB: Final = r"(?:[内口]?服用?|用药|给药|服药|使用|用|注射|吸入|滴注|静滴|肌注|静注|喷|涂|含服|冲服|分|早晚|饭后|饭前|约|给予|涂抹|外用|敷)?"
+_TIMES: Final = r"(?:{A}(?:(?:~|或|、|-)+{B})?)"
+
+
+class FrequencyRule(tuple):
+    """(name, regex template, convert): ``convert(n)`` maps a matched number to times per day."""
+
+    __slots__ = ()
+
+    def __new__(cls, name: str, template: str, convert: Convert | None = None, fixed: float | None = None):
+        return super().__new__(cls, (name, template, convert, fixed))
+
+    name = property(lambda self: self[0])
+    template = property(lambda self: self[1])
+    convert = property(lambda self: self[2])
+    fixed = property(lambda self: self[3])
+
+
+def _same(n: float) -> float:
+    return n
+
+
+# Order matters where two rules match at one place: the earlier wins.
+FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
+    FrequencyRule("every_n_days", r"每(?:隔)?{A}(?:日|天)" + _VERB + r"(?:1|一)次", lambda n: 1 / n),
+    FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
+    FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
+    FrequencyRule("per_day_after", _TIMES + r"次(?:每日|每天|/每日)", _same),
+    FrequencyRule("split_into", r"分" + _TIMES + r"次", _same),
+    FrequencyRule("every_n_hours", r"(?:每隔?|q){A}(?:(?:~|-){B})?(?:小时|h|个小时)(?:(?:1|一)次)?", lambda n: 24 / n),
+    FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
+    FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
+    FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
+    FrequencyRule("every_other_day", r"隔(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
+    FrequencyRule("morning_and_evening", r"早[、,]?晚(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
+    FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
+    FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
+    FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|临睡前|睡前)(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
+    FrequencyRule("latin", r"(?<![A-Za-z])(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])", None),
+    FrequencyRule("cut_off", DAY_PREFIX + r"{A}$", _same),  # text cut off right after the number
+)
+_LATIN: Final = {"qd": 1.0, "qn": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "qod": 0.5}
+
+
+def frequency_pattern(rule_index: int) -> str:
+    """Regex for rule `rule_index` with groups ``f{i}_a`` / ``f{i}_b`` for its numbers.
+
+    Examples
+    --------
+    >>> bool(re.fullmatch(frequency_pattern(1), "一日2~3次"))
+    True
+    """
+    rule = FREQUENCY_RULES[rule_index]
+    return rule.template.replace("{A}", rf"(?P<f{rule_index}_a>{NUMBER_PATTERN})").replace(
+        "{B}", rf"(?P<f{rule_index}_b>{NUMBER_PATTERN})"
+    )
+
+
+def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
+    """Times per day ``(min, max)`` for a match of rule `rule_index`; ``None`` when unreadable."""
+    rule = FREQUENCY_RULES[rule_index]
+    if rule.fixed is not None:
+        return (rule.fixed, rule.fixed)
+    if rule.convert is None:  # latin abbreviations
+        value = _LATIN.get(match.group(0).lower())
+        return (value, value) if value else None
+    a = parse_number(match.group(f"f{rule_index}_a") or "")
+    if a is None or a <= 0:
+        return None
+    b_text = match.groupdict().get(f"f{rule_index}_b")
+    b = parse_number(b_text) if b_text else a
+    if b is None or b <= 0:
+        return None
+    lo, hi = sorted((rule.convert(a), rule.convert(b)))
+    return (round(lo, 6), round(hi, 6))
+
+
+_ALL: Final = re.compile("|".join(f"(?P<r{i}>{frequency_pattern(i)})" for i in range(len(FREQUENCY_RULES))))
+
+
+def parse_frequency(text: str) -> Range | None:
+    """Times per day of the first frequency phrase in normalised `text`, or ``None``.
+
+    Examples
+    --------
+    >>> parse_frequency("一日3次"), parse_frequency("一日2~3次"), parse_frequency("3次/d")
+    ((3.0, 3.0), (2.0, 3.0), (3.0, 3.0))
+    >>> parse_frequency("隔日一次"), parse_frequency("每8小时一次"), parse_frequency("早晚各一次")
+    ((0.5, 0.5), (3.0, 3.0), (2.0, 2.0))
+    >>> parse_frequency("每周2次"), parse_frequency("涂患处") is None
+    ((0.285714, 0.285714), True)
+    """
+    match = _ALL.search(text)
+    if match is None:
+        return None
+    index = int(match.lastgroup[1:])
+    return times_per_day(index, match)

@@ -1,0 +1,119 @@
+"""Numbers as insert texts write them: Arabic, Chinese numerals, 半, fractions, and OCR slips.
+
+`normalise_text` is the one place where typography is made uniform (full-width forms, range
+marks, Latin ``l``/``O`` used as digits, 一曰 for 一日), so every later regex sees one spelling.
+`parse_number` reads one number token; `NUMBER_PATTERN` is the regex fragment the parsers embed.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from types import MappingProxyType
+from typing import Final, Mapping
+
+__all__ = [
+    "CN_DIGITS", "NUMBER_PATTERN", "RANGE_MARK", "TYPO_FIXES", "normalise_text", "parse_number",
+]
+
+# Chinese numerals: digits and the two multipliers that occur in dose texts.
+CN_DIGITS: Final[Mapping[str, float]] = MappingProxyType(
+    {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2, "俩": 2, "半": 0.5}
+)
+_CN_MULTIPLIERS: Final[Mapping[str, int]] = MappingProxyType({"十": 10, "百": 100})
+
+# Literal slips read as meant (DAILY_DOSE.md: "unambiguous typos"). Applied in order.
+TYPO_FIXES: Final[tuple[tuple[str, str], ...]] = (
+    ("一曰", "一日"), ("每曰", "每日"), ("曰服", "日服"), ("l曰", "1日"),
+    ("—次", "一次"), ("—日", "一日"), ("—天", "一天"), ("-次", "一次"), ("－次", "一次"),
+    ("－日", "一日"), ("-日", "一日"),
+    ("次／日", "次/日"),
+)
+# Everything that separates the two ends of a range becomes "~".
+RANGE_MARK: Final = "~"
+_RANGE_CHARS: Final = re.compile(r"[～〜∼—–－\-](?=\s*[\dlO.一二两三四五六七八九十半])|(?<=[\d一二两三四五六七八九十袋片粒丸支瓶盖克匙勺杯包gl])\s*(?:至|到)\s*(?=[\d一二两三四五六七八九十半])")
+# Latin l / O standing for 1 / 0 in a run of digits ("lOml", "1OOmg", "O.5g", "l岁", "一日l～2次").
+_LATIN_DIGIT_RUN: Final = re.compile(
+    r"(?<![A-Za-z])(?=[0-9lO.]*[lO])[0-9lO][0-9lO.]*(?=[~～\-mgμuLKIU%/岁次袋片粒丸支瓶包天日周个滴喷揿粒克毫微升\d.,，、×*])"
+)
+_SPACES: Final = re.compile(r"[ \t\u3000\xa0]+")
+
+_DECIMAL: Final = r"\d+(?:\.\d+)?(?:/\d+)?"
+_CHINESE: Final = r"[零〇一二两三四五六七八九十百半]+"
+NUMBER_PATTERN: Final = rf"(?:{_DECIMAL}|{_CHINESE})"  # regex fragment, no groups
+
+
+def _fix_latin_digits(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if not any(ch.isdigit() for ch in run) and len(run) > 2:
+        return run
+    return run.replace("l", "1").replace("O", "0")
+
+
+def normalise_text(text: str | None) -> str:
+    """One spelling for the insert text: NFKC, no spaces, range marks as ``~``, OCR slips fixed.
+
+    Parameters
+    ----------
+    text
+        Raw 用法用量 (or spec) text; ``None`` gives ``""``.
+
+    Examples
+    --------
+    >>> normalise_text("口服，一次lOml，一日2～3次。")
+    '口服,一次10ml,一日2~3次。'
+    >>> normalise_text("一曰3次，—次O.5g")
+    '一日3次,一次0.5g'
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    text = _SPACES.sub("", text)
+    for wrong, right in TYPO_FIXES:
+        if wrong in text:
+            text = text.replace(wrong, right)
+    if "l" in text or "O" in text:
+        text = _LATIN_DIGIT_RUN.sub(_fix_latin_digits, text)
+    return _RANGE_CHARS.sub(RANGE_MARK, text)
+
+
+def _parse_chinese(token: str) -> float | None:
+    if token == "半":
+        return 0.5
+    total, current = 0, 0.0
+    for ch in token:
+        if ch in CN_DIGITS:
+            if ch == "半":
+                return None
+            current = CN_DIGITS[ch]
+        elif ch in _CN_MULTIPLIERS:
+            total += (current or 1) * _CN_MULTIPLIERS[ch]
+            current = 0
+        else:
+            return None
+    return float(total + current)
+
+
+def parse_number(token: str) -> float | None:
+    """Value of one number token, or ``None`` when it is not a number.
+
+    Examples
+    --------
+    >>> parse_number("2.5"), parse_number("十二"), parse_number("两"), parse_number("半"), parse_number("1/2")
+    (2.5, 12.0, 2.0, 0.5, 0.5)
+    >>> parse_number("abc") is None
+    True
+    """
+    if not token:
+        return None
+    if token[0].isdigit():
+        if "/" in token:
+            numerator, _, denominator = token.partition("/")
+            try:
+                return float(numerator) / float(denominator) if float(denominator) else None
+            except ValueError:
+                return None
+        try:
+            return float(token)
+        except ValueError:
+            return None
+    return _parse_chinese(token)

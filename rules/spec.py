@@ -1,0 +1,189 @@
+"""Spec (规格) and package (包装) parsing: what one unit holds, and how many units a pack has.
+
+A spec says how much one countable unit holds (每粒装0.3g, 每100粒重6g, 10ml/支, 0.5g*12片,
+片剂：5mg) and sometimes how many are in the pack (12粒×3板/盒, 每盒装36片, 6袋/盒). `parse_pack`
+reads both fields into `PackFacts`; `rules.dose` converts doses with its `contents` and
+`rules.cost` prices with its `pack_qty`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from rules.forms import FORM_PATTERN, FORMS, Form
+from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
+from rules.units import CONTAINER_UNITS, COUNT_UNITS, normalise_unit, to_base
+
+__all__ = ["UnitContent", "PackFacts", "parse_pack", "S_UNIT"]
+
+S_UNIT: Final = "s"  # `0.3g*12s`: the form's own unit (粒 for capsules, 片 for tablets)
+_NUM: Final = r"\d+(?:\.\d+)?"
+_MEASURE: Final = r"(?:mg|μg|ug|g|kg|ml|mL|L|克|毫克|微克|毫升|升)(?![A-Za-z])"
+_PIECE: Final = r"(?:素片|小瓶|粒|片|丸|袋|包|支|瓶|块|贴|锭|枚|格|罐|盒|听|管|揿|喷|s|S)"
+_LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}(?![/*×xX]))*"
+
+# 每粒装0.3g / 每100粒重6g / 每丸重9g / 每袋装:5g;15g / 每支10ml / 每块重10.5g;15g
+_PER_UNIT: Final = re.compile(
+    rf"每(?P<n>{_NUM})?(?P<unit>{_PIECE})(?:装量|装|重|净重|内装|含量|为)?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
+)
+# 15g/袋 / 10ml/支 / 0.5g/片或1g/片
+_SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
+# 0.3g*12粒*2板 / 10g*8袋 / 0.51g*40s / 0.1g×40片/盒 / 150g*1瓶/盒
+_TIMES: Final = re.compile(
+    rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})[*×xX](?P<n>{_NUM})(?P<unit>{_PIECE})(?P<more>(?:[*×xX]{_NUM}(?:小盒|中盒|板|盒|瓶|袋)?)*)"
+)
+# 片剂：10mg，20mg / 注射剂：2ml / 蜜丸剂：6g
+_STRENGTH: Final = re.compile(
+    rf"(?P<form>{FORM_PATTERN})剂?(?:\([^()]*\))?[:：](?P<list>{_NUM}{_MEASURE}(?:[,、;或]{_NUM}{_MEASURE})*)(?![*×xX\d])"
+)
+_AMOUNT: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})")
+# Pack counts: 48粒/盒, 12粒/板X3板/盒, 每盒装36片, 每瓶装60丸, 4*12粒/板, 36s/盒
+_COUNT: Final = re.compile(
+    rf"(?<![每\d.])(?:(?P<pre>\d+)[*×xX])?(?P<n>\d+)(?P<unit>{_PIECE})(?P<more>(?:/板)?(?:[*×xX]\d+(?:板|小盒|中盒|盒|袋)?)*)"
+)
+_PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
+_BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
+_PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
+_FORM_RE: Final = re.compile(FORM_PATTERN)
+
+
+@dataclass(frozen=True)
+class UnitContent:
+    """One countable unit holds `amount` `measure` (``per`` units: 每100粒重6g → per=100)."""
+
+    unit: str
+    amount: float
+    measure: str
+    per: float = 1.0
+    form: str | None = None  # the dosage form this line of the spec belongs to, when named
+
+    @property
+    def base_per_unit(self) -> float | None:
+        """Content of one unit in g or ml (mass or volume), ``None`` for other measures."""
+        base = to_base(self.amount, self.measure)
+        return None if base is None else base / self.per
+
+
+@dataclass(frozen=True)
+class PackFacts:
+    """What spec and package say: per-unit contents, units counted, pack size."""
+
+    contents: tuple[UnitContent, ...] = ()
+    count_units: tuple[str, ...] = ()
+    pack_qty: float | None = None
+    pack_unit: str | None = None
+
+
+def _form_at(text: str, position: int) -> Form | None:
+    found = None
+    for match in _FORM_RE.finditer(text, 0, position):
+        found = FORMS[match.group(0)]
+    return found
+
+
+def _unit_of(raw: str, form: Form | None) -> str:
+    if raw in ("s", "S"):
+        return S_UNIT
+    return "片" if raw == "素片" else raw
+
+
+def _amounts(text: str) -> list[tuple[float, str]]:
+    out = []
+    for m in _AMOUNT.finditer(text):
+        value = parse_number(m.group("amt"))
+        if value:
+            out.append((value, normalise_unit(m.group("mu"))))
+    return out
+
+
+def _read_contents(text: str) -> list[UnitContent]:
+    contents: list[UnitContent] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(match: re.Match[str], unit: str, values: list[tuple[float, str]], per: float = 1.0) -> None:
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            return
+        taken.append(match.span())
+        form = _form_at(text, match.start())
+        for amount, measure in values:
+            contents.append(UnitContent(unit, amount, measure, per, form.name if form else None))
+
+    for m in _PER_UNIT.finditer(text):
+        per = parse_number(m.group("n")) if m.group("n") else 1.0
+        values = _amounts(m.group("amt") + m.group("mu") + m.group("tail"))
+        add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
+    for m in _TIMES.finditer(text):
+        add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
+    for m in _SLASH.finditer(text):
+        add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
+    for m in _STRENGTH.finditer(text):
+        form = FORMS[m.group("form")]
+        if any(s <= m.start("list") < e for s, e in taken):
+            continue
+        taken.append(m.span())
+        for amount, measure in _amounts(m.group("list")):
+            contents.append(UnitContent(form.unit or "瓶", amount, measure, 1.0, form.name))
+    return contents
+
+
+def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
+    units: list[str] = []
+    qty, qty_unit = None, None
+    board = _PER_BOARD.search(text)
+    if board:
+        qty, qty_unit = float(board.group("n")) * float(board.group("m")), _unit_of(board.group("unit"), None)
+    for m in _COUNT.finditer(text):
+        unit = _unit_of(m.group("unit"), None)
+        if unit in CONTAINER_UNITS or unit == "盒":
+            continue
+        units.append(unit)
+        if qty is None:
+            n = float(m.group("n")) * float(m.group("pre") or 1)
+            for factor in re.findall(r"\d+", m.group("more")):
+                n *= float(factor)
+            qty, qty_unit = n, unit
+    for m in _BOX_HOLDS.finditer(text):
+        unit = _unit_of(m.group("unit"), None)
+        if unit not in CONTAINER_UNITS:
+            units.append(unit)
+    return qty, qty_unit, units
+
+
+def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
+    """Per-unit contents and pack size from the spec, then the package.
+
+    Parameters
+    ----------
+    spec
+        规格 text, e.g. ``每粒装0.3g`` or ``0.5g*12片*2板``.
+    package
+        包装 text, e.g. ``铝塑包装，每盒装36片``; used for what the spec lacks.
+
+    Examples
+    --------
+    >>> facts = parse_pack("0.3g*12粒*2板/盒")
+    >>> facts.contents[0].unit, facts.contents[0].base_per_unit, facts.pack_qty, facts.pack_unit
+    ('粒', 0.3, 24.0, '粒')
+    >>> parse_pack("每100粒重6g").contents[0].base_per_unit
+    0.06
+    >>> parse_pack("10ml/支").contents[0].unit
+    '支'
+    >>> parse_pack(None, "铝塑包装，每盒装36片").pack_qty
+    36.0
+    """
+    spec_text = _PARENS.sub("", normalise_text(spec))
+    package_text = _PARENS.sub("", normalise_text(package))
+    contents = _read_contents(spec_text)
+    qty, qty_unit, units = _pack_count(spec_text)
+    package_contents = _read_contents(package_text)
+    if not contents:
+        contents = package_contents
+    p_qty, p_unit, p_units = _pack_count(package_text)
+    if qty is None or (p_qty is not None and qty_unit == S_UNIT and p_unit != S_UNIT):
+        qty, qty_unit = (p_qty, p_unit) if p_qty is not None else (qty, qty_unit)
+    seen: list[str] = []
+    for unit in [c.unit for c in contents + package_contents] + units + p_units:
+        if unit not in seen:
+            seen.append(unit)
+    return PackFacts(tuple(contents), tuple(seen), qty, qty_unit)
