@@ -44,7 +44,7 @@ class TopProducts:
     ...     top.record(product, "银杏叶片")
     >>> top.top()
     [('P1', '银杏叶片', 3), ('P2', '银杏叶片', 2)]
-    >>> sorted(s.labels["product_id"] for s in registry.collect()[0].samples)
+    >>> sorted(s.labels["product_id"] for s in next(iter(registry.collect())).samples)
     ['P1', 'P2']
     >>> registry.get_sample_value("demo_top_alerts", {"product_id": "P1", "generic_name": "银杏叶片"})
     3.0
