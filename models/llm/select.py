@@ -17,7 +17,7 @@ from models.llm.schema import Range, Regimen
 from rules.dose import DoseResult, extract_daily_dose
 from rules.forms import ROUTE_PATTERN, ROUTE_WORDS, Form, find_forms, form_match, product_form
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
-from rules.units import normalise_unit
+from rules.units import dimension, normalise_unit
 
 __all__ = ["choose_regimen", "regimens_result"]
 
@@ -151,16 +151,16 @@ def regimens_result(
     if _PER_BODY.search(unit):
         return not_determinable("weight_or_area_based", f"dose per body weight or area ({regimen.unit})")
     per_dose, times, stated = (_floats(r) for r in (regimen.per_dose, regimen.times_per_day, regimen.daily_total))
-    if stated is not None and per_dose is not None and stated[1] < per_dose[0]:
-        stated, times = None, stated  # 一次3～5片，一日3片: less than one dose, so a slip for 一日3次
+    if stated is not None and per_dose is not None and (stated[0] < per_dose[0] or stated[1] < per_dose[1]):
+        stated, times = None, stated  # 一次3～5片，一日3片: less than a dose, so a slip for 一日3次
     if stated is not None:
         daily, why = stated, f"{why}; stated daily total"
     elif per_dose is None:
         return not_determinable("no_amount", "no amount")
     elif times is not None:
         daily = _times(per_dose, times)
-    elif _HERB_SLICE in f"{name or ''}{spec or ''}":
-        daily, why = per_dose, f"{why}; 饮片: the amount is per day"
+    elif _HERB_SLICE in f"{name or ''}{spec or ''}" or ("次" not in usage and dimension(unit) == "mass"):
+        daily, why = per_dose, f"{why}; bare amount (饮片 convention: per day)"
     else:
         return not_determinable("no_frequency", "no frequency")
     form = _grounded_label(regimen.form, normalise_text(usage))
