@@ -133,6 +133,18 @@ PIPELINE_HEALTH = {
                    w=6, unit="percentunit"),
         timeseries("Worker memory (RSS)",
                    target(f"process_resident_memory_bytes{{{WORKER}}}", "{{instance}}"), w=6, unit="bytes"),
+        # Faust's own sensor (faust.sensors.prometheus) names its metrics after the app id, PW_APP_ID=pricewatch.
+        timeseries("Faust event runtime",
+                   target(quantile(0.5, "pricewatch_events_runtime_ms"), "p50"),
+                   target(quantile(0.99, "pricewatch_events_runtime_ms"), "p99"), w=8, unit="ms",
+                   description="Time Faust spends on one event in an agent (a batch counts once per event)."),
+        timeseries("Table operations",
+                   target(f"sum by (table, operation) (rate(pricewatch_table_operations_total[{RATE}]))",
+                          "{{table}} {{operation}}"), w=8, unit="ops"),
+        timeseries("Rebalances",
+                   target(f"sum(pricewatch_total_rebalances{{{WORKER}}})", "rebalances"),
+                   target(f"sum(pricewatch_total_rebalances_recovering{{{WORKER}}})", "recovering"), w=8,
+                   description="Consumer-group rebalances since start; a rising line means workers keep leaving."),
     ],
 }
 

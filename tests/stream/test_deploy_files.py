@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from prometheus_client import REGISTRY
+from faust.sensors.prometheus import FaustMetrics
+from prometheus_client import REGISTRY, CollectorRegistry
 
 import stream.metrics  # noqa: F401  (registers the worker's metrics)
 import stream.metrics_extra  # noqa: F401
@@ -36,11 +37,17 @@ def _yaml(relative: str) -> dict:
 
 
 def _exported_metric_names() -> set[str]:
-    """Every sample name the worker's registry can expose, plus Prometheus' own per-target `up`."""
+    """Every sample name the worker's /metrics can expose, plus Prometheus' own per-target `up`.
+
+    That is our metrics and the process collector (the default registry) and Faust's sensor
+    (`setup_prometheus_sensors` in stream/agents.py), whose names start with the app id.
+    """
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
                 "summary": ("", "_sum", "_count", "_created"), "gauge": ("",), "info": ("_info",)}
+    faust = CollectorRegistry()
+    FaustMetrics.create(faust, Settings().app_id.replace("-", "_").replace(".", "_"))
     names = {"up"}
-    for family in REGISTRY.collect():
+    for family in [*REGISTRY.collect(), *faust.collect()]:
         names |= {family.name + suffix for suffix in suffixes.get(family.type, ("",))}
         names |= {sample.name for sample in family.samples}
     return names
