@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from stream.workerproc import WorkerProcess
 
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop cleanly on SIGTERM as on Ctrl-C
-    events, _truth = simulate(seed=args.seed)
+    events = simulate(seed=args.seed).events
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         try:
