@@ -99,7 +99,9 @@ class TestCompose:
         assert any("gpu" in device["capabilities"] for device in devices)
         assert "--enable-prefix-caching" in vllm["command"]
         assert "--max-model-len=4096" in vllm["command"]
-        assert "--model=${PW_VLLM_MODEL:-Qwen/Qwen2.5-7B-Instruct}" in vllm["command"]
+        assert vllm["entrypoint"] == ["vllm", "serve"]
+        assert vllm["command"][0] == "${PW_VLLM_MODEL:-Qwen/Qwen2.5-7B-Instruct}"  # `vllm serve MODEL`
+        assert compose["services"]["worker"]["environment"]["PW_VLLM_MODEL"] == vllm["command"][0]  # same name served
         assert "8000:8000" in vllm["ports"]
 
     def test_worker_environment_names_real_settings(self, compose):
