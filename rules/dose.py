@@ -80,13 +80,14 @@ _TOKENS: Final = [
     ("alt", r"或"),
 ]
 _SCANNER: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TOKENS))
-_PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m")
+_PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
 _PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"^[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
-_TRUNCATED_END: Final = re.compile(rf"(?:{_DOSE_LEAD}|{_DAY}|{_DOSE_LEAD}[^\d,;。]{{0,6}}|每|服|,|:|~|或)$")
+_VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入)(?:本品|本药)?$")
+_TRUNCATED_END: Final = re.compile(rf"(?:一次|每次|1次|每回|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
 
@@ -237,7 +238,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     route: str | None = None
     loading_pending, maint_pending, cap_pending = False, False, False
     section = sub = sentence = clause_no = 0
-    last_pop_end = -10
+    last_pop_end = last_freq_end = -10
     for m in _SCANNER.finditer(text):
         kind = m.lastgroup or ""
         start, end = m.span()
@@ -259,6 +260,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             index = int(kind[4:])
             times = times_per_day(index, m)
             if times is not None:
+                last_freq_end = end
                 freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub))
                 bracket = _BRACKET_QTY.match(text[end:end + 24])  # 每天吸入1次(2.5mg)
                 if bracket and (bracket.group("u1") or bracket.group("u2")):
@@ -279,18 +281,19 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             amount, unit = read
             after = text[end:end + 8]
             before = text[max(0, start - 8):start]
-            if unit in ("kg",) or (kind == "bare" and _RATE_AFTER.match(after) and not _PER_BODY.match(after)):
+            per_day_after = bool(_PER_DAY_AFTER.match(after))
+            if unit in ("kg",) or (not per_day_after and _RATE_AFTER.match(after) and not _PER_BODY.match(after)):
                 continue
             if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
                 continue
             per_body = bool(_PER_BODY.match(after)) or bool(_PER_BODY_BEFORE.search(before))
             reg_kind = {"post": "dose"}.get(kind, kind)
-            if kind == "bare" and _PER_DAY_AFTER.match(after):
+            if kind == "bare" and per_day_after:
                 reg_kind = "daily"
             if kind == "bare" and not per_body:
                 clause_start = max(text.rfind(c, 0, start) for c in ",;。:)") + 1
                 lead = text[clause_start:start]
-                if not _BARE_LEAD.match(lead) and reg_kind != "daily":
+                if not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily" and start - last_freq_end > 1:
                     continue
             if kind == "dose":
                 facts["has_dose_lead"] = True
@@ -304,6 +307,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
+            if kind == "daily" and any(w in m.group(0) for w in CAP_WORDS):
+                continue  # 每天总量不超过1200mg is a cap, not a stated daily total
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False
                 continue
@@ -314,9 +319,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
             )
             if maint_pending and regimens:
-                for prev in regimens:
-                    if prev.section == section and not prev.loading and prev.population == population:
-                        prev.loading = True
+                marked = _mark_loading(regimens, sentence, section)
+                if reg.kind == "bare" and any(r.kind == "daily" for r in marked):
+                    reg.kind = "daily"  # 每天20～60mg；维持量20～40mg: the maintenance is daily too
                 maint_pending = False
             loading_pending = False
             regimens.append(reg)
@@ -336,7 +341,13 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         elif kind == "loading":
             loading_pending = True
         elif kind == "maint":
-            maint_pending = True
+            if regimens and start == regimens[-1].end and m.group(0).startswith("维持"):
+                # 每天40～100mg维持: the amount just read is the maintenance
+                last = regimens.pop()
+                _mark_loading(regimens, sentence, section)
+                regimens.append(last)
+            else:
+                maint_pending = True
             loading_pending = False
         elif kind == "cap":
             cap_pending = True
@@ -345,6 +356,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         elif kind == "route":
             route = ROUTE_WORDS[m.group(0)]
         elif kind == "stop":
+            maint_pending = False
             sentence += 1
             clause_no += 1
             cap_pending = False
@@ -354,9 +366,36 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 cap_pending = False
     if maint_pending and any(r.loading or True for r in regimens):
         facts["maint_without_amount"] = True
+    _resolve_once_n_times(regimens, freqs)
     facts["freqs"] = freqs
     _attach_frequencies(text, regimens, freqs)
     return regimens, facts
+
+
+def _mark_loading(regimens: list[Regimen], sentence: int, section: int) -> list[Regimen]:
+    """A maintenance word (以后, 维持量, 然后) makes the amounts before it in its sentence loading doses
+    (or, when none is in its sentence, the last amount of its section)."""
+    marked = [r for r in regimens if r.sentence == sentence and r.section == section]
+    if not marked and regimens and regimens[-1].section == section:
+        marked = [regimens[-1]]
+    for prev in marked:
+        prev.loading = True
+    return marked
+
+
+def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
+    """一次2~4次 followed by a real frequency is a per-dose slip (2~4 of the form's unit); else it is the frequency."""
+    for f in list(freqs):
+        if f[3] != "once_n_times":
+            continue
+        later = [g for g in freqs if g[0] > f[1] and g[4] == f[4] and g[5] == f[5] and g[3] != "once_n_times"]
+        if later and not any(f[1] <= r.start < later[0][0] for r in regimens):
+            freqs.remove(f)
+            regimens.append(Regimen(index=0, start=f[0], end=f[1], kind="dose", amount=f[2], unit="次",
+                                    section=f[5], sub=f[6], sentence=f[4]))
+            regimens.sort(key=lambda r: r.start)
+            for i, r in enumerate(regimens):
+                r.index = i
 
 
 def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
@@ -384,6 +423,11 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                         continue
                     chosen = f
                     break
+                if f[0] >= reg.end and f[4] == reg.sentence + 1 and f[5] == reg.section and f[3] != "split_into":
+                    sentence_start = text.rfind("。", 0, f[0]) + 1
+                    if f[0] - sentence_start <= 1 and not any(reg.end <= r.start < f[0] for r in regimens if r.times is None and r is not reg and r.sentence != reg.sentence):
+                        chosen = f  # 成人，每次15～20ml；…。每日3次。
+                        break
                 if f[0] >= reg.end and (f[5] != reg.section or f[6] != reg.sub):
                     break
         if chosen is None and reg.kind != "daily":
@@ -403,6 +447,15 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
             else:
                 reg.times = chosen[2]
         del nxt_start
+    # A frequency standing alone in its sentence (口服：每日4次。1.儿童…2.成人：每次18ml) serves the amounts after it.
+    used_sentences = {r.sentence for r in regimens}
+    orphans = [f for f in freqs if f[4] not in used_sentences and f[3] != "split_into"]
+    for reg in regimens:
+        if reg.times is None and reg.kind != "daily" and reg.daily_total is None:
+            before = [f for f in orphans if f[1] <= reg.start]
+            if before:
+                reg.times = before[-1][2]
+                reg.notes.append("frequency from a sentence of its own")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,8 +648,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     package = package if isinstance(package, str) else None
     regimens, facts = _scan(text)
     stripped = text.rstrip("。.,;:、 ")
-    truncated = bool(_TRUNCATED_END.search(stripped)) and not stripped.endswith(("服", "用"))
-    truncated = truncated or bool(re.search(rf"{_DOSE_LEAD}$|{_DAY}$|{_DOSE_LEAD}[^\d,;。]{{0,4}}$", stripped))
+    truncated = bool(_TRUNCATED_END.search(stripped)) or stripped != text.rstrip("。. ")
     if not regimens:
         if facts["per_body_any"]:
             return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)

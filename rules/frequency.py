@@ -46,6 +46,8 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("every_n_days", r"每(?:隔)?{A}(?:日|天)" + _VERB + r"(?:1|一)次", lambda n: 1 / n),
     FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
     FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
+    FrequencyRule("per_day_bare_slash", r"(?<![\d.])" + _TIMES + r"/(?:d|日|天)(?![a-z])", _same),
+    FrequencyRule("once_n_times", r"一次" + _TIMES + r"次", _same),  # 一次2~3次: a slip, resolved in rules.dose
     FrequencyRule("per_day_after", _TIMES + r"次(?:每日|每天|/每日)", _same),
     FrequencyRule("split_into", r"分" + _TIMES + r"次", _same),
     FrequencyRule("every_n_hours", r"(?:每隔?|q){A}(?:(?:~|-){B})?(?:小时|h|个小时)(?:(?:1|一)次)?", lambda n: 24 / n),
