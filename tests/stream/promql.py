@@ -2,7 +2,11 @@
 
 `panel_queries` lists every panel's expressions; `concrete` replaces Grafana's `$__rate_interval`,
 `$__range` … and template variables so Prometheus (or `promtool`) can parse the expression;
-`metric_names` lists the metrics an expression reads; `query` runs an instant query.
+`metric_names` lists the metrics an expression reads; `query` runs an instant query, and
+`panels_without_data` runs them all:
+
+    missing = panels_without_data(prom_url, panel_queries(DASHBOARDS), intervals={"__rate_interval": "30s"})
+    assert not missing, missing
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any, Iterable, Iterator
 
 import httpx
 
-__all__ = ["PanelQuery", "panel_queries", "concrete", "metric_names", "query"]
+__all__ = ["PanelQuery", "panel_queries", "concrete", "metric_names", "query", "panels_without_data"]
 
 PanelQuery = tuple[str, str, str]  # (dashboard file name, panel title, expression as written in the dashboard)
 
@@ -93,3 +97,24 @@ def query(prom_url: str, expr: str, *, time: float | None = None, timeout: float
     if response.status_code != 200 or body.get("status") != "success":
         raise RuntimeError(f"query {params['query']!r} failed: {body.get('errorType')}: {body.get('error')}")
     return body["data"]["result"]
+
+
+def panels_without_data(prom_url: str, queries: Iterable[PanelQuery], *,
+                        intervals: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+    """`(dashboard, panel, concrete expr, why)` for each query that fails or returns only empty/NaN values.
+
+    `intervals` should fit how long Prometheus has been scraping: `$__rate_interval` at least four scrape
+    intervals, `$__range` no longer than the scraping has lasted.
+    """
+    missing = []
+    for dashboard, title, expr in queries:
+        text = concrete(expr, intervals=intervals)
+        try:
+            result = query(prom_url, text)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            missing.append((dashboard, title, text, str(exc)))
+            continue
+        values = [item.get("value", [None, "NaN"])[1] for item in result]
+        if not any(value not in ("NaN", None) for value in values):
+            missing.append((dashboard, title, text, "no series" if not result else "only NaN"))
+    return missing
