@@ -16,13 +16,17 @@ class CrossRegionGap(Detector):
     Alerts when an event *opens* a gap: the new price is at least `ratio` × the cheapest
     other region (NHSA's 1.5× line) while the region's price before the event was under that
     line (or the region is new). A region left high because another region cut its price is
-    not re-reported on every small move afterwards, and cuts never alert. The state is the
+    not re-reported on every small move afterwards, and cuts never alert; a price change opens
+    a gap only with a rise of at least `min_rise` (an ordinary small move that tips a gap
+    another region's cut left just under the line is not a manipulation). The state is the
     product's last price per region, a JSON-able dict: `bind` it before use.
 
     Parameters
     ----------
     ratio
         The gap that alerts, as a multiple of the cheapest other region.
+    min_rise
+        Least rise (new / previous price in the region) of a price change that opens a gap.
 
     Examples
     --------
@@ -37,10 +41,11 @@ class CrossRegionGap(Detector):
 
     alert_type = "cross_region_gap"
 
-    def __init__(self, ratio: float = 1.5) -> None:
-        if ratio <= 1:
-            raise ValueError(f"ratio must be > 1, got {ratio}")
+    def __init__(self, ratio: float = 1.5, min_rise: float = 1.1) -> None:
+        if ratio <= 1 or min_rise < 1:
+            raise ValueError(f"need ratio > 1 and min_rise >= 1, got {ratio} and {min_rise}")
         self.ratio = ratio
+        self.min_rise = min_rise
         self._state: dict[str, Any] = {}
 
     def bind(self, state: dict[str, Any]) -> CrossRegionGap:
@@ -59,7 +64,7 @@ class CrossRegionGap(Detector):
             return None
         gap = price / other
         before = prices.get(region)
-        if gap < self.ratio or (before is not None and (before / other >= self.ratio or price <= before)):
+        if gap < self.ratio or (before is not None and (before / other >= self.ratio or price < before * self.min_rise)):
             return None
         return Finding(
             type="cross_region_gap", severity=severity_for(gap), score=round(gap, 4),

@@ -19,9 +19,11 @@ class PeerOutlier(Detector):
     Peers are the current listings (one per product and region, updated by every price
     change) of *other* manufacturers with the same dosage form; the detector keeps one
     instance per 通用名. A listing is an outlier when it is at least `ratio` times the peer
-    median (NHSA's 1.5× line) *and* its modified z-score on log daily cost exceeds `z`, so a
-    group whose members genuinely spread widely does not alert on ordinary spread. MAD is
-    floored at `mad_floor` so peers with identical prices do not make every difference infinite.
+    median (NHSA's 1.5× line) *and* either its modified z-score on log daily cost exceeds `z`
+    (so a group whose members genuinely spread widely does not alert on ordinary spread) or it
+    is at least `sure_ratio` times the median (the regulators' 2× tier, which holds whatever
+    the spread: procurement cuts make peer groups bimodal and MAD wide). MAD is floored at
+    `mad_floor` so peers with identical prices do not make every difference infinite.
 
     Parameters
     ----------
@@ -29,6 +31,8 @@ class PeerOutlier(Detector):
         Minimum ratio to the peer median.
     z
         Minimum modified z-score (0.6745 (x - median) / MAD on log daily cost).
+    sure_ratio
+        Ratio to the peer median that alerts without the z-score.
     mad_floor
         Smallest MAD used, in log units.
     min_peers
@@ -51,13 +55,15 @@ class PeerOutlier(Detector):
 
     alert_type = "peer_outlier"
 
-    def __init__(self, ratio: float = 1.5, z: float = 3.5, mad_floor: float = 0.05, min_peers: int = 3) -> None:
-        if ratio <= 1:
-            raise ValueError(f"ratio must be > 1, got {ratio}")
+    def __init__(self, ratio: float = 1.5, z: float = 3.5, sure_ratio: float = 2.0, mad_floor: float = 0.1,
+                 min_peers: int = 3) -> None:
+        if not 1 < ratio <= sure_ratio:
+            raise ValueError(f"need 1 < ratio <= sure_ratio, got {ratio} and {sure_ratio}")
         if min_peers < 1:
             raise ValueError(f"min_peers must be >= 1, got {min_peers}")
         self.ratio = ratio
         self.z = z
+        self.sure_ratio = sure_ratio
         self.mad_floor = mad_floor
         self.min_peers = min_peers
         self._forms: dict[str, dict[tuple[str, str], Entry]] = {}
@@ -95,7 +101,7 @@ class PeerOutlier(Detector):
         values = [c for _, c in peers]
         z, med, mad = modified_z(cost, values, self.mad_floor)
         ratio = math.exp(cost - med)
-        if ratio < self.ratio or z < self.z:
+        if ratio < self.ratio or (z < self.z and ratio < self.sure_ratio):
             return None
         n = len({m for m, _ in peers})
         if n < self.min_peers:

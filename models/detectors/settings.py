@@ -30,8 +30,10 @@ class DetectorSettings:
 
     # -- peer_outlier: daily cost against other manufacturers of the same 通用名 + 剂型
     peer_ratio: float = 1.5        # NHSA 挂网价格一致性: 1.5× the reference (here the peer median) is the alert line
-    peer_z: float = 3.5            # Iglewicz–Hoaglin: |modified z| > 3.5 is an outlier; guards wide peer groups
-    mad_floor: float = 0.05        # log units (≈5 %): identical peer prices must not make MAD zero
+    peer_z: float = 3.5            # Iglewicz–Hoaglin: |modified z| > 3.5 is an outlier; guards wide peer groups …
+    peer_sure_ratio: float = 2.0   # … up to the regulators' 2× tier: at twice the median it alerts whatever the spread
+    mad_floor: float = 0.1         # log units (≈10 %): list prices of one drug differ by ±10 % as a matter of course;
+                                   # a tighter sample spread (few or identical peers) is not evidence of tightness
     min_peers: int = 3             # fewer other-manufacturer listings than this: "insufficient peers", no alert
 
     # -- price_jump: one abnormal rise, or a creeping run of small ones
@@ -50,6 +52,7 @@ class DetectorSettings:
 
     # -- cross_region_gap: one product's price across regions
     region_ratio: float = 1.5      # NHSA: the same product ≥1.5× its price in another region
+    region_min_rise: float = 1.1   # a price change opens a gap only by a rise of ≥10 %, not by an ordinary small move
 
     # -- dose_outlier: extracted daily dose against the peer group (two independent checks)
     dose_ratio: float = 3.0        # at least 3× (or under 1/3 of) the peer median dose …
@@ -60,7 +63,7 @@ class DetectorSettings:
     dose_min_peers: int = 4        # fewer comparable doses than this: no dose check
 
     def __post_init__(self) -> None:
-        for name in ("peer_ratio", "jump_ratio", "jump_model_ratio", "creep_ratio", "hidden_ratio",
+        for name in ("peer_ratio", "peer_sure_ratio", "region_min_rise", "jump_ratio", "jump_model_ratio", "creep_ratio", "hidden_ratio",
                      "region_ratio", "dose_ratio"):
             if getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be > 1, got {getattr(self, name)}")

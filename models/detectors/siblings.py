@@ -68,6 +68,11 @@ class SiblingBook:
         """The product's known price per region."""
         return self._products.get(product_id, {}).get("prices", {})
 
+    def lists_manufacturer(self, x: dict[str, Any]) -> bool:
+        """Whether the manufacturer of `x` already lists a product of this form in the group."""
+        own, form = x.get("manufacturer") or "", x.get("dosage_form") or ""
+        return any(f["manufacturer"] == own and f["form"] == form for f in self._products.values())
+
     def learn_one(self, x: dict[str, Any]) -> None:
         pid = x["product_id"]
         facts = self._products.get(pid)

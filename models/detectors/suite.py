@@ -26,14 +26,13 @@ class GroupDetectors:
 
     def __init__(self, settings: DetectorSettings) -> None:
         s = settings
-        self.peer = PeerOutlier(ratio=s.peer_ratio, z=s.peer_z, mad_floor=s.mad_floor, min_peers=s.min_peers)
+        self.peer = PeerOutlier(ratio=s.peer_ratio, z=s.peer_z, sure_ratio=s.peer_sure_ratio, mad_floor=s.mad_floor, min_peers=s.min_peers)
         self.siblings = SiblingBook()
         self.hidden = HiddenIncrease(self.siblings, ratio=s.hidden_ratio)
         self.ratio = RatioRule(self.siblings, tolerance=s.ratio_tolerance)
         self.dose = DoseOutlier(ratio=s.dose_ratio, z=s.dose_z, mad_floor=s.dose_mad_floor,
                                 eps=s.dose_cluster_eps, min_samples=s.dose_cluster_min_samples,
                                 min_peers=s.dose_min_peers)
-        self.region_ratio = s.region_ratio
         self.dose_suspects: set[str] = set()
 
 
@@ -47,8 +46,9 @@ class DetectorSuite:
     * group stage (key ``generic_name``), listings only (price changes just update the state):
       ``dose_outlier`` first (a listing with a doubtful dose gets no price finding), then the
       same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
-      ``peer_outlier``, skipped when the listing re-lists a known product far above its other
-      regions (the product stage reports that gap).
+      ``peer_outlier`` for a manufacturer's first product in the group: a re-listing in another
+      region is judged by ``cross_region_gap``, and a manufacturer's further specs and packs
+      against its own listing (the sibling checks), not again against other manufacturers.
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ class DetectorSuite:
                                min_history=s.jump_min_history, halflife=s.move_halflife,
                                creep_ratio=s.creep_ratio, creep_min_steps=s.creep_min_steps,
                                creep_window_days=s.creep_window_days)
-        self._gap = CrossRegionGap(ratio=s.region_ratio)
+        self._gap = CrossRegionGap(ratio=s.region_ratio, min_rise=s.region_min_rise)
 
     # -- product stage ---------------------------------------------------------------------
     def on_product_event(self, event: dict[str, Any], product_state: dict[str, Any]) -> list[Finding]:
@@ -109,14 +109,8 @@ class DetectorSuite:
             return [finding]
         g.dose_suspects.discard(pid)
         finding = g.hidden.check_one(event) or g.ratio.check_one(event)
-        if finding is None and not self._regional_gap(event, g):
+        if finding is None and pid not in g.siblings and not g.siblings.lists_manufacturer(event):
             finding = g.peer.check_one(event)
         g.siblings.learn_one(event)
         g.peer.learn_one(event)
         return [finding] if finding else []
-
-    @staticmethod
-    def _regional_gap(event: dict[str, Any], g: GroupDetectors) -> bool:
-        """Whether this listing re-lists a known product far above its price in another region."""
-        others = [p for r, p in g.siblings.prices(event["product_id"]).items() if r != event.get("region")]
-        return bool(others) and bool(event.get("price")) and event["price"] / min(others) >= g.region_ratio
