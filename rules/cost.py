@@ -144,6 +144,8 @@ def _cost(dose: DoseResult, *, spec: str | None, package: str | None, pack_qty: 
 
     if not dose.determinable or dose.daily is None:
         return result(None, f"dose not determinable: {dose.reason}")
+    if dose.daily_count is not None and dose.count_unit and not qty and dimension(dose.unit) == "count":
+        return result(None, "pack quantity not determinable")
     if dose.daily_count is not None and dose.count_unit and qty:
         count_unit = _resolve_unit(dose.count_unit, dose)
         if unit is None or same_count_unit(count_unit, unit):

@@ -311,6 +311,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 continue  # 每天总量不超过1200mg is a cap, not a stated daily total
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False
+                facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
                 continue
             cap_pending = False
             reg = Regimen(
@@ -654,6 +655,8 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
             return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
         if truncated:
             return _not_determinable("truncated", "text cut off before the amount", 0.8)
+        if facts.get("total_amount_seen"):
+            return _not_determinable("no_frequency", "only a total or capped amount, no daily regimen", 0.7)
         return _not_determinable("no_amount", "no amount with a unit", 0.75)
     product = product_form(name, spec)
     product_route = product.route if product is not None else None
