@@ -30,7 +30,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from rules.errors import InvalidEventError  # noqa: E402
 
@@ -196,10 +196,13 @@ def _plot_peer_groups(enriched: list[Record], alerts: list[Record], path: Path, 
                         for i, k in enumerate(chosen)])
     if chosen:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 10 rather than 10¹
+        ax.xaxis.set_minor_formatter(FuncFormatter(  # label 2 and 5 of each decade only: readable over any range
+            lambda value, _: f"{value:g}" if f"{value:e}"[0] in "25" else ""))
         ax.legend(loc="lower right", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no peer group with two or more costed products", ha="center", transform=ax.transAxes)
-    ax.set_xlabel("daily cost, CNY/day (log scale)")
+    ax.set_xlabel("daily cost, CNY/day (log scale); (n) = listings, one per product and region")
     ax.set_title("Daily cost by peer group (generic name · dosage form), alerted events marked")
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
