@@ -40,7 +40,8 @@ from rules.errors import PriceWatchError
 
 __all__ = [
     "ManagedProcess", "KafkaBroker", "TansuBroker", "RedisServer", "PrometheusServer",
-    "ServiceStartError", "ServiceNotInstalledError", "ensure_kafka_libs", "free_port",
+    "ServiceStartError", "ServiceNotInstalledError", "ensure_kafka_libs", "kafka_libs_dir", "free_port",
+    "port_open", "http_ok", "find_program", "stop_all",
     "KAFKA_VERSION", "REPO_ROOT",
 ]
 
@@ -86,7 +87,10 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
 def find_program(name: str, *, env_var: str | None = None) -> str:
     """Path of an executable: `$env_var` if set, else the first on PATH (also /usr/sbin)."""
     if env_var and os.environ.get(env_var):
-        return os.environ[env_var]
+        chosen = os.environ[env_var]
+        if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+            raise ServiceNotInstalledError(f"${env_var}={chosen!r} is not an executable file")
+        return chosen
     path = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/usr/bin"
     found = shutil.which(name, path=path)
     if found is None:
