@@ -199,7 +199,7 @@ def _plot_peer_groups(enriched: list[Record], alerts: list[Record], path: Path, 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 10 rather than 10¹
         ax.xaxis.set_minor_formatter(FuncFormatter(  # label 2 and 5 of each decade only: readable over any range
             lambda value, _: f"{value:g}" if f"{value:e}"[0] in "25" else ""))
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     else:
         ax.text(0.5, 0.5, "no peer group with two or more costed products", ha="center", transform=ax.transAxes)
     ax.set_xlabel("daily cost, CNY/day (log scale); (n) = listings, one per product and region")
