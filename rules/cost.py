@@ -88,8 +88,8 @@ def _pack_content(facts: PackFacts, qty: float | None, unit: str | None, dim: st
     return None
 
 
-def _scale(r: Range, factor: float) -> Range:
-    return (float(f"{r[0] * factor:.6g}"), float(f"{r[1] * factor:.6g}"))
+def _scale(r: Range, factor: float, digits: int = 10) -> Range:
+    return (float(f"{r[0] * factor:.{digits}g}"), float(f"{r[1] * factor:.{digits}g}"))
 
 
 def cost_listing(dose: DoseResult, *, spec: str | None = None, package: str | None = None, pack_qty: Any = None,
@@ -137,7 +137,9 @@ def _cost(dose: DoseResult, *, spec: str | None, package: str | None, pack_qty: 
     unit_price = round(price_value / qty, 6) if price_value is not None and qty else None
 
     def result(per_yuan: Range | None, reason: str | None) -> CostResult:
-        cost = None if per_yuan is None or price_value is None else _scale(per_yuan, price_value)
+        cost = None
+        if per_yuan is not None and price_value is not None:
+            cost = (round(per_yuan[0] * price_value, 4), round(per_yuan[1] * price_value, 4))
         if per_yuan is not None and price_value is None:
             reason = "no price"
         return CostResult(qty, unit, unit_price, per_yuan, cost, reason)

@@ -85,7 +85,7 @@ _PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|�
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
-_BRACKET_QTY: Final = re.compile(rf"^[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
+_BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
 _VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入)(?:本品|本药)?$")
 _TRUNCATED_END: Final = re.compile(rf"(?:一次|每次|1次|每回|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
@@ -262,7 +262,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if times is not None:
                 last_freq_end = end
                 freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub))
-                bracket = _BRACKET_QTY.match(text[end:end + 24])  # 每天吸入1次(2.5mg)
+                bracket = _BRACKET_QTY.match(text, end, end + 24)  # 每天吸入1次(2.5mg)
                 if bracket and (bracket.group("u1") or bracket.group("u2")):
                     a = parse_number(bracket.group("a"))
                     b = parse_number(bracket.group("b")) if bracket.group("b") else a
@@ -279,6 +279,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if read is None:
                 continue
             amount, unit = read
+            if cap_pending:
+                facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
             after = text[end:end + 8]
             before = text[max(0, start - 8):start]
             per_day_after = bool(_PER_DAY_AFTER.match(after))
@@ -297,8 +299,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                     continue
             if kind == "dose":
                 facts["has_dose_lead"] = True
-            if unit in HOUSEHOLD_UNITS:
-                bracket = _BRACKET_QTY.match(text[end:end + 24])
+            if unit in HOUSEHOLD_UNITS:  # 一次约半瓶盖至1瓶盖(3～6g): the bracketed weight is the dose
+                bracket = _BRACKET_QTY.search(text, start, end + 24)
                 if bracket and (bracket.group("u1") or bracket.group("u2")):
                     a = parse_number(bracket.group("a"))
                     b = parse_number(bracket.group("b")) if bracket.group("b") else a
@@ -676,7 +678,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         daily = reg.amount
         times = reg.split
         why.append("stated daily total")
-    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit and reg.daily_total[0][0] >= reg.amount[0]:
+    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit and reg.daily_total[0][1] >= reg.amount[1]:
         per_dose, daily = reg.amount, reg.daily_total[0]
         why.append("stated daily total")
     elif reg.times is not None:
