@@ -12,9 +12,10 @@ patterns and the hard negatives are injected at random times:
 case                  what happens (truth ``type``)
 ====================  ===========================================================================
 peer_outlier          a new manufacturer lists at 2–6× the current peer median (peer_outlier)
-price_jump            one rise to 1.6–4× the previous price (price_jump)
+price_jump            one rise to 1.35–4× the previous price (price_jump)
 creeping              a fall, then rises of 6–11 % each; the rise that takes the run to +30 %
-                      is labeled (price_jump); the rises before it are ``creep_step`` (null)
+                      and the 0–2 rises after it are labeled (price_jump); the rises before it
+                      are ``creep_step`` (null: no single step is anomalous yet)
 hidden_increase       the manufacturer re-lists a half or third pack at about the old pack price
 ratio_rule_violation  the manufacturer lists a 2× or 3× pack 20–45 % over the 差比价 ceiling
 cross_region_gap      a product is listed in a new region at 1.6–3.5× its cheapest region
@@ -277,7 +278,7 @@ class _Builder:
             choices = [(p, r) for p in ctx["products"] for r in p.prices if (p.pid, r) not in ctx["reserved"]]
             product, region = self.rng.choice(choices)
             ctx["tainted"].add(product.pid)
-            self._change(day, product, region, self.rng.uniform(1.6, 4.0), "price_jump", "price_jump")
+            self._change(day, product, region, self.rng.uniform(1.35, 4.0), "price_jump", "price_jump")
         self._at(day, act)
 
     def _inject_creeping(self, ctx: dict[str, Any], day: float) -> None:
@@ -285,17 +286,18 @@ class _Builder:
         region = self.rng.choice(list(product.prices))
         ctx["reserved"].add((product.pid, region))
 
-        def step(day: float, base: float) -> None:
+        def step(day: float, base: float, more: int) -> None:
+            crossed = product.prices[region] / base >= 1.3
             self._change(day, product, region, self.rng.uniform(1.06, 1.11), None, "creep_step")
             if product.prices[region] / base >= 1.3:
                 self.out[-1] = (*self.out[-1][:3], "price_jump", "creeping")
-            else:
-                self._at(day + self.rng.uniform(7, 20), lambda d: step(d, base))
+            if not crossed or more > 0:
+                self._at(day + self.rng.uniform(7, 20), lambda d: step(d, base, more - crossed))
 
         def start(day: float) -> None:
             self._change(day, product, region, 1 - self.rng.uniform(0.01, 0.03), None, "small_move")
             base = product.prices[region]
-            self._at(day + self.rng.uniform(7, 20), lambda d: step(d, base))
+            self._at(day + self.rng.uniform(7, 20), lambda d: step(d, base, self.rng.choice((0, 0, 1, 2))))
         self._at(min(day, 250), start)
 
     def _inject_hidden_increase(self, ctx: dict[str, Any], day: float) -> None:

@@ -6,7 +6,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any, Final
 
 from models.detectors.base import Detector, Finding
-from models.detectors.robust import mid, modified_z, times
+from models.detectors.robust import peer_form, mid, modified_z, times
 from rules.severity import DOSE_LADDER, severity_for
 
 __all__ = ["DoseOutlier"]
@@ -76,14 +76,14 @@ class DoseOutlier(Detector):
     def learn_one(self, x: dict[str, Any]) -> None:
         dose = _dose(x)
         if dose is not None and x.get("event_type", "listing") == "listing":
-            self._doses.setdefault((x.get("dosage_form") or "", dose[0]), {})[x["product_id"]] = dose[1]
+            self._doses.setdefault((peer_form(x.get("dosage_form")), dose[0]), {})[x["product_id"]] = dose[1]
 
     def check_one(self, x: dict[str, Any]) -> Finding | None:
         dose = _dose(x)
         if dose is None or x.get("event_type", "listing") != "listing":
             return None
         unit, value = dose
-        peers = [v for pid, v in self._doses.get((x.get("dosage_form") or "", unit), {}).items()
+        peers = [v for pid, v in self._doses.get((peer_form(x.get("dosage_form")), unit), {}).items()
                  if pid != x["product_id"]]
         if len(peers) < self.min_peers:
             return None

@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from models.detectors.base import Detector, Finding
-from models.detectors.robust import log_mid_cost, modified_z, times, yuan
+from models.detectors.robust import peer_form, log_mid_cost, modified_z, times, yuan
 from rules.severity import severity_for
 
 __all__ = ["PeerOutlier"]
@@ -72,16 +72,16 @@ class PeerOutlier(Detector):
         cost = log_mid_cost(x)
         if cost is None:
             return
-        bucket = self._forms.setdefault(x.get("dosage_form") or "", {})
+        bucket = self._forms.setdefault(peer_form(x.get("dosage_form")), {})
         bucket[(x["product_id"], x.get("region") or "")] = (x.get("manufacturer") or "", cost)
 
     def forget_one(self, x: dict[str, Any]) -> None:
         """Drop the listing of `x` (used for listings whose dose is itself in doubt)."""
-        self._forms.get(x.get("dosage_form") or "", {}).pop((x["product_id"], x.get("region") or ""), None)
+        self._forms.get(peer_form(x.get("dosage_form")), {}).pop((x["product_id"], x.get("region") or ""), None)
 
     def _peers(self, x: dict[str, Any]) -> list[Entry]:
         own = x.get("manufacturer") or ""
-        bucket = self._forms.get(x.get("dosage_form") or "", {})
+        bucket = self._forms.get(peer_form(x.get("dosage_form")), {})
         return [entry for entry in bucket.values() if entry[0] != own]
 
     def describe(self, x: dict[str, Any]) -> str:

@@ -33,7 +33,7 @@ class PriceJump(Detector):
        jump does not teach the model that jumps are normal);
     3. **creeping**: consecutive rises (a fall, or `creep_window_days`, ends the run) that add
        up to `creep_ratio` over at least `creep_min_steps` rises, which a per-step check misses.
-       A run alerts once, and again only after a further `creep_ratio` rise.
+       Once a run has crossed the line, each further rise in it alerts too.
 
     Price cuts never alert. The state is a JSON-able dict: `bind` it to the product's stored
     state before use (one product at a time).
@@ -75,7 +75,7 @@ class PriceJump(Detector):
 
     alert_type = "price_jump"
 
-    def __init__(self, ratio: float = 1.5, model_ratio: float = 1.2, model_z: float = 6.0, min_history: int = 5,
+    def __init__(self, ratio: float = 1.3, model_ratio: float = 1.2, model_z: float = 6.0, min_history: int = 5,
                  halflife: float = 20.0, creep_ratio: float = 1.3, creep_min_steps: int = 3,
                  creep_window_days: float = 365.0) -> None:
         if not 1 < model_ratio <= ratio:
@@ -102,7 +102,7 @@ class PriceJump(Detector):
     @staticmethod
     def _move(x: dict[str, Any]) -> float | None:
         prev, price = x.get("prev_price"), x.get("price")
-        if x.get("event_type") != "price_change" or not prev or not price or prev <= 0 or price <= 0:
+        if not prev or not price or prev <= 0 or price <= 0:  # a re-listing in the region is a move too
             return None
         return math.log(price / prev)
 
@@ -120,12 +120,11 @@ class PriceJump(Detector):
         """The region's run of rises as it would be after the rise `x`."""
         run = self._state.get("runs", {}).get(x["region"])
         if run is None or _days_between(run["start"], x.get("ts") or "") > self.creep_window_days:
-            return {"base": x["prev_price"], "steps": 1, "start": x.get("ts") or "", "alerted": None}
+            return {"base": x["prev_price"], "steps": 1, "start": x.get("ts") or ""}
         return {**run, "steps": run["steps"] + 1}
 
     def _creeps(self, run: dict[str, Any], price: float) -> bool:
-        level = run["alerted"] or run["base"]
-        return run["steps"] >= self.creep_min_steps and price / level >= self.creep_ratio - 1e-9
+        return run["steps"] >= self.creep_min_steps and price / run["base"] >= self.creep_ratio - 1e-9
 
     # -- protocol --------------------------------------------------------------------------
     def check_one(self, x: dict[str, Any]) -> Finding | None:
@@ -168,10 +167,7 @@ class PriceJump(Detector):
             if self._is_jump(move):
                 runs.pop(x["region"], None)  # a jump is its own finding: creeping starts afresh after it
             else:
-                run = self._run_after(x)
-                if self._creeps(run, x["price"]):
-                    run["alerted"] = x["price"]
-                runs[x["region"]] = run
+                runs[x["region"]] = self._run_after(x)
         elif move < -_FLAT:
             runs.pop(x["region"], None)  # a fall ends the run
         if abs(move) < math.log(self.model_ratio):  # learn ordinary moves only

@@ -4,9 +4,23 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-__all__ = ["median", "modified_z", "log_mid_cost", "mid", "yuan", "times"]
+__all__ = ["median", "modified_z", "log_mid_cost", "mid", "yuan", "times", "peer_form"]
 
 _MAD_TO_SIGMA = 0.6745  # Iglewicz–Hoaglin: modified z = 0.6745 (x - median) / MAD
+# Spellings of one 剂型 for peer grouping: coatings of a plain tablet are the same form; release
+# profiles (肠溶, 缓释, 控释) and 分散/咀嚼/泡腾 tablets are not, so they are left as written.
+_PLAIN_FORMS = {"薄膜衣片": "片", "糖衣片": "片", "素片": "片", "普通片": "片", "硬胶囊": "胶囊"}
+
+
+def peer_form(dosage_form: str | None) -> str:
+    """The dosage form as peer groups compare it: spacing and a trailing 剂 dropped, coatings merged.
+
+    >>> peer_form("片剂"), peer_form("薄膜衣片"), peer_form("胶囊\xa0"), peer_form("缓释片"), peer_form(None)
+    ('片', '片', '胶囊', '缓释片', '')
+    """
+    form = "".join((dosage_form or "").split())
+    form = form[:-1] if form.endswith("剂") and len(form) > 1 else form
+    return _PLAIN_FORMS.get(form, form)
 
 
 def median(values: Sequence[float]) -> float:

@@ -37,12 +37,13 @@ class DetectorSettings:
     min_peers: int = 3             # fewer other-manufacturer listings than this: "insufficient peers", no alert
 
     # -- price_jump: one abnormal rise, or a creeping run of small ones
-    jump_ratio: float = 1.5        # a single rise to ≥1.5× the previous price alerts (same line as above)
+    jump_ratio: float = 1.3        # a single rise of ≥30 % alerts: drug list prices move by a few per cent
+    creep_ratio: float = 1.3       # a run of small rises adding up to the same 30 % alerts (from the rise that
+                                   # crosses it, and every further rise of the run)
     jump_model_ratio: float = 1.2  # the learned-scale path never flags a rise under 20 %
     jump_model_z: float = 6.0      # rise ≥ 6 typical moves of this product (its own learned move scale)
     jump_min_history: int = 5      # moves to see before the learned-scale path is used
     move_halflife: float = 20.0    # moves: half-life of the exponentially weighted move scale
-    creep_ratio: float = 1.3       # a run of rises adding up to ≥30 % (project choice; 20 % halves are ordinary)
     creep_min_steps: int = 3       # at least three rises in the run, so one or two moves are never "creeping"
     creep_window_days: float = 365.0  # a run older than a year is restarted
 

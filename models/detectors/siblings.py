@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, Final
 
-from models.detectors.robust import median, mid
+from models.detectors.robust import peer_form, median, mid
 
 __all__ = ["SiblingBook", "Comparison", "strength_of", "spec_strength"]
 
@@ -70,7 +70,7 @@ class SiblingBook:
 
     def lists_manufacturer(self, x: dict[str, Any]) -> bool:
         """Whether the manufacturer of `x` already lists a product of this form in the group."""
-        own, form = x.get("manufacturer") or "", x.get("dosage_form") or ""
+        own, form = x.get("manufacturer") or "", peer_form(x.get("dosage_form"))
         return any(f["manufacturer"] == own and f["form"] == form for f in self._products.values())
 
     def learn_one(self, x: dict[str, Any]) -> None:
@@ -78,7 +78,7 @@ class SiblingBook:
         facts = self._products.get(pid)
         if facts is None or x.get("event_type", "listing") == "listing":
             facts = {
-                "manufacturer": x.get("manufacturer") or "", "form": x.get("dosage_form") or "",
+                "manufacturer": x.get("manufacturer") or "", "form": peer_form(x.get("dosage_form")),
                 "spec": x.get("spec"), "pack_qty": x.get("pack_qty"), "min_unit": x.get("min_unit"),
                 "strength": strength_of(x), "dose_unit": x.get("unit"),
                 "prices": (facts or {}).get("prices", {}), "costs": (facts or {}).get("costs", {}),
@@ -93,7 +93,7 @@ class SiblingBook:
 
     def nearest(self, x: dict[str, Any]) -> Comparison | None:
         """`x` against the same manufacturer's closest other spec or pack (same form), or None."""
-        own, form, pid = x.get("manufacturer") or "", x.get("dosage_form") or "", x["product_id"]
+        own, form, pid = x.get("manufacturer") or "", peer_form(x.get("dosage_form")), x["product_id"]
         best: Comparison | None = None
         for other_id, facts in self._products.items():
             if other_id == pid or facts["manufacturer"] != own or facts["form"] != form or not facts["prices"]:

@@ -2,6 +2,7 @@
 peer-group event."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from models.detectors.base import Finding
@@ -15,6 +16,15 @@ from models.detectors.settings import DetectorSettings
 from models.detectors.siblings import SiblingBook
 
 __all__ = ["DetectorSuite", "GroupDetectors"]
+
+
+def _with_related(primary: Finding | None, secondary: Finding | None) -> Finding | None:
+    """`primary`, naming `secondary` (a consequence of the same move) in its reference."""
+    if primary is None or secondary is None:
+        return primary or secondary
+    related = {"type": secondary.type, "severity": secondary.severity, "score": secondary.score,
+               "explanation": secondary.explanation}
+    return replace(primary, reference={**primary.reference, "related": [related]})
 
 
 class GroupDetectors:
@@ -41,14 +51,17 @@ class DetectorSuite:
 
     Which detectors look at what:
 
-    * product stage (key ``product_id``): ``price_jump`` on price changes, ``cross_region_gap``
-      on listings and price changes; a price change that is a jump is reported as a jump only.
+    * product stage (key ``product_id``): ``price_jump`` on price changes (and re-listings in a
+      region at a new price), ``cross_region_gap`` on listings and price changes. A rise that is
+      both a jump and a regional gap is reported as the jump, with the gap under
+      ``reference["related"]``: one alert per stage and event, the cause first.
     * group stage (key ``generic_name``), listings only (price changes just update the state):
       ``dose_outlier`` first (a listing with a doubtful dose gets no price finding), then the
       same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
       ``peer_outlier`` for a manufacturer's first product in the group: a re-listing in another
       region is judged by ``cross_region_gap``, and a manufacturer's further specs and packs
-      against its own listing (the sibling checks), not again against other manufacturers.
+      against its own listing (the sibling checks); when a sibling check fires, the peer
+      comparison goes under its ``reference["related"]``.
 
     Parameters
     ----------
@@ -82,7 +95,7 @@ class DetectorSuite:
         detect = product_state.setdefault("detect", {})
         jump = self._jump.bind(detect.setdefault("jump", {}))
         gap = self._gap.bind(detect.setdefault("gap", {}))
-        finding = jump.check_one(event) or gap.check_one(event)
+        finding = _with_related(jump.check_one(event), gap.check_one(event))
         jump.learn_one(event)
         gap.learn_one(event)
         return [finding] if finding else []
@@ -108,9 +121,10 @@ class DetectorSuite:
             g.peer.forget_one(event)
             return [finding]
         g.dose_suspects.discard(pid)
-        finding = g.hidden.check_one(event) or g.ratio.check_one(event)
-        if finding is None and pid not in g.siblings and not g.siblings.lists_manufacturer(event):
-            finding = g.peer.check_one(event)
+        sibling = g.hidden.check_one(event) or g.ratio.check_one(event)
+        first = pid not in g.siblings and not g.siblings.lists_manufacturer(event)
+        peer = g.peer.check_one(event) if sibling or first else None
         g.siblings.learn_one(event)
         g.peer.learn_one(event)
+        finding = _with_related(sibling, peer) if sibling else peer
         return [finding] if finding else []
