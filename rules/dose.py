@@ -211,6 +211,8 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
     if a is None or b is None or unit is None:
         return None
     lo, hi = (a, b) if a <= b else (b, a)
+    if hi <= 0:
+        return None
     return (lo, hi), normalise_unit(unit)
 
 
@@ -594,7 +596,7 @@ def _confidence(base: float, why: list[str], reg: Regimen | None, pool_size: int
         if reg.notes:
             c -= 0.1
     c -= 0.05 * len(why)
-    return max(0.05, min(1.0, c))
+    return round(max(0.05, min(1.0, c)), 3)
 
 
 def extract_daily_dose(usage: str | None, *, name: str | None = None, spec: str | None = None,
