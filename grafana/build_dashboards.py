@@ -18,6 +18,8 @@ DATASOURCE = {"type": "prometheus", "uid": "pricewatch-prom"}
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboards"
 RATE = "$__rate_interval"
 WORKER = 'job="pricewatch"'
+# A counter the worker has not incremented yet has no series; `or vector(0)` makes that a 0, not "No data".
+LLM_ERRORS = f"(sum(rate(pricewatch_llm_errors_total[{RATE}])) or vector(0))"
 
 
 def quantile(q: float, metric: str, *, by: str = "", matchers: str = "") -> str:
@@ -92,9 +94,10 @@ PIPELINE_HEALTH = {
         stat("Consumer lag (messages)", "sum(pricewatch_consumer_lag)",
              description="End offset minus committed offset, all input topics and partitions."),
         stat("p99 end-to-end latency", quantile(0.99, "pricewatch_end_to_end_latency_seconds"), unit="s"),
-        stat("Dead letters in range", "sum(increase(pricewatch_deadletters_total[$__range]))"),
-        stat("LLM error share", f"sum(rate(pricewatch_llm_errors_total[{RATE}])) / "
-             f"sum(rate(pricewatch_llm_latency_seconds_count[{RATE}]))", unit="percentunit"),
+        stat("Dead letters in range", "sum(increase(pricewatch_deadletters_total[$__range])) or vector(0)"),
+        stat("LLM error share", f"{LLM_ERRORS} / (sum(rate(pricewatch_llm_latency_seconds_count[{RATE}])) + {LLM_ERRORS})",
+             unit="percentunit", description="LLM answers not used (request failed, bad answer, ungrounded) per "
+             "LLM answer; empty while the LLM is not used."),
         timeseries("Throughput in, by topic",
                    target(f"sum by (topic) (rate(pricewatch_events_in_total[{RATE}]))", "{{topic}}"), unit="ops"),
         timeseries("Throughput out, by topic",
@@ -158,9 +161,9 @@ PRICE_SURVEILLANCE = {
         "query": "label_values(pricewatch_daily_cost_cny_bucket, dosage_form)",
     }],
     "panels": [
-        stat("Alerts in range", "sum(increase(pricewatch_alerts_total[$__range]))", w=6),
-        stat("Critical alerts in range", 'sum(increase(pricewatch_alerts_total{severity="critical"}[$__range]))', w=6),
-        stat("Alerts per 1000 events", f"1000 * sum(rate(pricewatch_alerts_total[{RATE}])) / "
+        stat("Alerts in range", "sum(increase(pricewatch_alerts_total[$__range])) or vector(0)", w=6),
+        stat("Critical alerts in range", 'sum(increase(pricewatch_alerts_total{severity="critical"}[$__range])) or vector(0)', w=6),
+        stat("Alerts per 1000 events", f"1000 * (sum(rate(pricewatch_alerts_total[{RATE}])) or vector(0)) / "
              f"sum(rate(pricewatch_events_in_total[{RATE}]))", w=6),
         stat("Events in range", "sum(increase(pricewatch_events_in_total[$__range]))", w=6),
         timeseries("Alerts over time, by type",
