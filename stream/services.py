@@ -41,7 +41,7 @@ from rules.errors import PriceWatchError
 __all__ = [
     "ManagedProcess", "KafkaBroker", "TansuBroker", "RedisServer", "PrometheusServer",
     "ServiceStartError", "ServiceNotInstalledError", "ensure_kafka_libs", "kafka_libs_dir", "free_port",
-    "port_open", "http_ok", "find_program", "stop_all",
+    "port_open", "any_reachable", "http_ok", "find_program", "stop_all",
     "KAFKA_VERSION", "REPO_ROOT",
 ]
 
@@ -73,6 +73,19 @@ def free_port() -> int:
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
         return True
+    return False
+
+
+def any_reachable(hosts: str, timeout: float = 2.0) -> bool:
+    """Whether any `host:port` of a comma-separated bootstrap list accepts a TCP connection.
+
+    >>> any_reachable(f"127.0.0.1:{free_port()}")
+    False
+    """
+    for host_port in filter(None, hosts.split(",")):
+        host, _, port = host_port.strip().rpartition(":")
+        if port.isdigit() and port_open(host.strip("[]") or "localhost", int(port), timeout):
+            return True
     return False
 
 
