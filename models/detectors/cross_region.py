@@ -1,6 +1,7 @@
 """`cross_region_gap`: the same product priced far higher in one region than in another."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from models.detectors.base import Detector, Finding
@@ -58,9 +59,11 @@ class CrossRegionGap(Detector):
         region, price = x.get("region"), x.get("price")
         if not price or len(prices) - (region in prices) < 1:
             return None
-        other_region, other = min(((r, p) for r, p in prices.items() if r != region and p > 0),
-                                  key=lambda rp: rp[1], default=(None, 0.0))
-        if not other_region:
+        other_region, other = None, math.inf
+        for r, p in prices.items():
+            if r != region and 0 < p < other:
+                other_region, other = r, p
+        if other_region is None:
             return None
         gap = price / other
         before = prices.get(region)

@@ -37,6 +37,9 @@ class PeerOutlier(Detector):
         Smallest MAD used, in log units.
     min_peers
         Distinct other manufacturers needed; with fewer, no finding ("insufficient peers").
+    z_min_n
+        Distinct other manufacturers needed before the z-score path is used (below it, MAD
+        from three or four prices is too unsteady and only `sure_ratio` alerts).
 
     Examples
     --------
@@ -56,7 +59,7 @@ class PeerOutlier(Detector):
     alert_type = "peer_outlier"
 
     def __init__(self, ratio: float = 1.5, z: float = 3.5, sure_ratio: float = 2.0, mad_floor: float = 0.1,
-                 min_peers: int = 3) -> None:
+                 min_peers: int = 3, z_min_n: int = 5) -> None:
         if not 1 < ratio <= sure_ratio:
             raise ValueError(f"need 1 < ratio <= sure_ratio, got {ratio} and {sure_ratio}")
         if min_peers < 1:
@@ -66,6 +69,7 @@ class PeerOutlier(Detector):
         self.sure_ratio = sure_ratio
         self.mad_floor = mad_floor
         self.min_peers = min_peers
+        self.z_min_n = z_min_n
         self._forms: dict[str, dict[tuple[str, str], Entry]] = {}
 
     def learn_one(self, x: dict[str, Any]) -> None:
@@ -101,10 +105,10 @@ class PeerOutlier(Detector):
         values = [c for _, c in peers]
         z, med, mad = modified_z(cost, values, self.mad_floor)
         ratio = math.exp(cost - med)
-        if ratio < self.ratio or (z < self.z and ratio < self.sure_ratio):
+        if ratio < self.ratio:
             return None
         n = len({m for m, _ in peers})
-        if n < self.min_peers:
+        if n < self.min_peers or (ratio < self.sure_ratio and (z < self.z or n < self.z_min_n)):
             return None
         peer_median = math.exp(med)
         return Finding(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Sequence
 
 __all__ = ["median", "modified_z", "log_mid_cost", "mid", "yuan", "times", "peer_form"]
@@ -12,6 +13,7 @@ _MAD_TO_SIGMA = 0.6745  # Iglewicz–Hoaglin: modified z = 0.6745 (x - median) /
 _PLAIN_FORMS = {"薄膜衣片": "片", "糖衣片": "片", "素片": "片", "普通片": "片", "硬胶囊": "胶囊"}
 
 
+@lru_cache(maxsize=4096)  # a pure function of a short string; the stream sees few distinct forms
 def peer_form(dosage_form: str | None) -> str:
     """The dosage form as peer groups compare it: spacing and a trailing 剂 dropped, coatings merged.
 

@@ -34,7 +34,9 @@ class DetectorSettings:
     peer_sure_ratio: float = 2.0   # … up to the regulators' 2× tier: at twice the median it alerts whatever the spread
     mad_floor: float = 0.1         # log units (≈10 %): list prices of one drug differ by ±10 % as a matter of course;
                                    # a tighter sample spread (few or identical peers) is not evidence of tightness
-    min_peers: int = 3             # fewer other-manufacturer listings than this: "insufficient peers", no alert
+    min_peers: int = 3             # fewer other manufacturers than this: "insufficient peers", no alert
+    peer_z_min_n: int = 5          # the z-score path needs 5 manufacturers: the MAD of 3–4 prices is too unsteady,
+                                   # so smaller groups alert from the 2× tier only
 
     # -- price_jump: one abnormal rise, or a creeping run of small ones
     jump_ratio: float = 1.3        # a single rise of ≥30 % alerts: drug list prices move by a few per cent
@@ -68,7 +70,7 @@ class DetectorSettings:
                      "region_ratio", "dose_ratio"):
             if getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be > 1, got {getattr(self, name)}")
-        for name in ("min_peers", "creep_min_steps", "dose_min_peers", "jump_min_history"):
+        for name in ("min_peers", "peer_z_min_n", "creep_min_steps", "dose_min_peers", "jump_min_history"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 

@@ -1,0 +1,1 @@
+"""Micro-benchmarks the `pricewatch bench` command runs."""
