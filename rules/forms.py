@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final, Mapping
 
@@ -110,6 +111,7 @@ def find_forms(text: str | None) -> list[Form]:
     return [FORMS[m.group(0)] for m in _FORM_RE.finditer(text)]
 
 
+@lru_cache(maxsize=8192)
 def product_form(name: str | None, spec: str | None) -> Form | None:
     """This product's form: from `name` first, refined or supplied by `spec` when it names one family.
 

@@ -87,10 +87,11 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     if rule.convert is None:  # latin abbreviations
         value = _LATIN.get(match.group(0).lower())
         return (value, value) if value else None
-    a = parse_number(match.group(f"f{rule_index}_a") or "")
+    names = _GROUP_NAMES[rule_index]
+    a = parse_number(match.group(names[0]) or "")
     if a is None or a <= 0:
         return None
-    b_text = match.groupdict().get(f"f{rule_index}_b")
+    b_text = match.group(names[1]) if names[1] in match.re.groupindex else None
     b = parse_number(b_text) if b_text else a
     if b is None or b <= 0:
         return None
@@ -98,6 +99,7 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     return (round(lo, 6), round(hi, 6))
 
 
+_GROUP_NAMES: Final = tuple((f"f{i}_a", f"f{i}_b") for i in range(len(FREQUENCY_RULES)))
 _ALL: Final = re.compile("|".join(f"(?P<r{i}>{frequency_pattern(i)})" for i in range(len(FREQUENCY_RULES))))
 
 

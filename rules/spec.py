@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from rules.forms import FORM_PATTERN, FORMS, Form
@@ -150,6 +151,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     return qty, qty_unit, units
 
 
+@lru_cache(maxsize=8192)  # pure and keyed by two short strings: specs repeat across listings
 def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     """Per-unit contents and pack size from the spec, then the package.
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
-from typing import Final, Literal, Mapping
+from typing import Final, Iterable, Literal, Mapping
 
 __all__ = [
     "UNIT_SYNONYMS", "MASS_IN_G", "VOLUME_IN_ML", "COUNT_UNITS", "CONTAINER_UNITS", "HOUSEHOLD_UNITS",
-    "SAME_COUNT_UNIT", "UNIT_PATTERN", "Dimension", "normalise_unit", "dimension", "to_base", "same_count_unit",
+    "SAME_COUNT_UNIT", "UNIT_PATTERN", "trie_pattern", "Dimension", "normalise_unit", "dimension", "to_base", "same_count_unit",
 ]
 
 Dimension = Literal["mass", "volume", "count", "activity", "household", "other"]
@@ -38,13 +38,42 @@ HOUSEHOLD_UNITS: Final = frozenset({"瓶盖", "匙", "勺", "杯", "茶匙", "�
 # Units that name the same thing for conversion (粒/丸 for pills, 包/袋 for sachets).
 SAME_COUNT_UNIT: Final[Mapping[str, str]] = MappingProxyType({"丸": "粒", "粒": "粒", "包": "袋", "袋": "袋", "安瓿": "支"})
 
-_ALL_SPELLINGS = sorted(
-    set(UNIT_SYNONYMS) | COUNT_UNITS | CONTAINER_UNITS | HOUSEHOLD_UNITS, key=len, reverse=True
-)
-# Regex fragment (no groups) matching any unit spelling, longest first; ASCII ones must not run on.
-UNIT_PATTERN: Final = "(?:" + "|".join(
-    re.escape(u) + ("(?![A-Za-z])" if u.isascii() else "") for u in _ALL_SPELLINGS
-) + ")"
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regex (no groups) matching any of `words`, longest first, as a trie so it fails fast.
+
+    ASCII words must not run on into letters (``mg`` is not the start of ``mgs``).
+
+    Examples
+    --------
+    >>> trie_pattern(["毫克", "毫升", "克"])
+    '(?:克|毫(?:克|升))'
+    >>> bool(re.fullmatch(trie_pattern(["mg", "g"]), "mg"))
+    True
+    """
+    trie: dict = {}
+    for word in set(words):
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = word
+
+    def build(node: dict) -> str:
+        branches = []
+        for ch in sorted(k for k in node if k):
+            branches.append(re.escape(ch) + build(node[ch]))
+        if "" in node:
+            end = "(?![A-Za-z])" if node[""].isascii() else ""
+            branches.append(end)  # shortest last: the longer spellings are tried first
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
+
+
+_ALL_SPELLINGS = set(UNIT_SYNONYMS) | COUNT_UNITS | CONTAINER_UNITS | HOUSEHOLD_UNITS
+# Regex fragment (no groups) matching any unit spelling, longest first.
+UNIT_PATTERN: Final = trie_pattern(_ALL_SPELLINGS)
 
 
 def normalise_unit(raw: str) -> str:
