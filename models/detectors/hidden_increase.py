@@ -11,7 +11,7 @@ from rules.severity import severity_for
 
 __all__ = ["HiddenIncrease"]
 
-_CONTENT_SLACK = 1.05  # a "smaller or equal" pack may hold up to 5 % more (rounding of specs)
+_SHRINK = 0.9  # the new pack holds at least 10 % fewer daily doses: the rise hides in the content
 
 
 class HiddenIncrease(Detector):
@@ -20,8 +20,9 @@ class HiddenIncrease(Detector):
 
     Fires on the *first* listing of a new product id when its daily cost is at least `ratio`
     × that of the same manufacturer's closest existing spec or pack (same form and region
-    where there is one) and the new pack holds no more drug than the old one. A bigger pack
-    priced too high is a 差比价 matter (`RatioRule`), not a hidden increase.
+    where there is one) while the new pack holds at least 10 % fewer days of treatment, so the
+    pack price rose (if at all) much less than the daily cost. A bigger or stronger pack priced
+    too high is a 差比价 matter (`RatioRule`), not a hidden increase.
 
     Parameters
     ----------
@@ -60,7 +61,7 @@ class HiddenIncrease(Detector):
         sibling = self._book.nearest(x)
         if not sibling or not sibling["cost_ratio"] or sibling["cost_ratio"] < self.ratio:
             return None
-        if sibling["content_ratio"] > _CONTENT_SLACK:
+        if sibling["cost_content_ratio"] > _SHRINK:  # the pack price rose as much: visible, not hidden
             return None
         ratio = sibling["cost_ratio"]
         cost = sibling["daily_cost"] * ratio
@@ -69,7 +70,7 @@ class HiddenIncrease(Detector):
             reference={"sibling_product_id": sibling["product_id"], "sibling_spec": sibling["spec"],
                        "sibling_daily_cost": round(sibling["daily_cost"], 4), "sibling_price": sibling["price"],
                        "cost_ratio": round(ratio, 4), "price_ratio": round(sibling["price_ratio"], 4),
-                       "content_ratio": round(sibling["content_ratio"], 4)},
+                       "content_ratio": round(sibling["cost_content_ratio"], 4)},
             explanation=(f"同企业新挂网规格 {x.get('spec') or x['product_id']} 日均费用 {yuan(cost)}，为其已挂网规格 "
                          f"{sibling['spec'] or sibling['product_id']} 日均费用 {yuan(sibling['daily_cost'])}的 "
                          f"{times(ratio)}，而包装价格 {yuan(x['price'])}（原 {yuan(sibling['price'])}）看似正常，"

@@ -118,14 +118,17 @@ class SiblingBook:
         cost_ratio = cost / other_cost if cost and other_cost else None
         price_ratio = price / other_price
         pack_ratio = (x["pack_qty"] / facts["pack_qty"]) if x.get("pack_qty") and facts["pack_qty"] else None
+        # Strength ratio for the 差比价 rule: from the doses, else from the specs, else what the
+        # daily costs imply (daily cost = price / content), else "the same" when no spec prints one.
         strength, other_strength = strength_of(x), facts["strength"]
         spec_amount, other_spec_amount = spec_strength(x.get("spec")), spec_strength(facts["spec"])
+        cost_content = price_ratio / cost_ratio if cost_ratio else None
         if strength and other_strength:
             strength_ratio = strength / other_strength
-        elif cost_ratio and pack_ratio:  # daily cost = price / content: the content ratio it implies
-            strength_ratio = price_ratio / cost_ratio / pack_ratio
         elif spec_amount and other_spec_amount:
             strength_ratio = spec_amount / other_spec_amount
+        elif cost_content and pack_ratio:
+            strength_ratio = cost_content / pack_ratio
         else:
             strength_ratio = 1.0 if spec_amount is None and other_spec_amount is None else None
         if strength_ratio is not None and abs(math.log(strength_ratio)) < _SAME:
@@ -136,5 +139,6 @@ class SiblingBook:
             "min_unit": facts["min_unit"], "dose_unit": facts["dose_unit"] or x.get("unit"),
             "price": other_price, "daily_cost": other_cost, "price_ratio": price_ratio, "cost_ratio": cost_ratio,
             "pack_ratio": pack_ratio, "strength_ratio": strength_ratio, "content_ratio": content,
+            "cost_content_ratio": cost_content,
             "_distance": abs(math.log(content)),
         }
