@@ -43,7 +43,8 @@ def _same(n: float) -> float:
 
 # Order matters where two rules match at one place: the earlier wins.
 FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
-    FrequencyRule("every_n_days", r"每(?:隔)?{A}(?:日|天)" + _VERB + r"(?:1|一)次", lambda n: 1 / n),
+    FrequencyRule("every_n_days", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:日|天)" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / n),
+    FrequencyRule("every_n_weeks", r"(?:每(?:隔)?|(?<![\d.第~])){A}周" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / (7 * n)),
     FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
     FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
     FrequencyRule("per_day_bare_slash", r"(?<![\d.])" + _TIMES + r"/(?:d|日|天)(?![a-z])", _same),
@@ -55,7 +56,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
     FrequencyRule("every_other_day", r"隔(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
-    FrequencyRule("morning_and_evening", r"早[、,]?晚(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
+    FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|临睡前|睡前)(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
