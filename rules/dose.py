@@ -171,7 +171,7 @@ _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
-_VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入)(?:本品|本药)?$")
+_VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?约?$")
 _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
@@ -551,6 +551,8 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
     for reg in regimens:
         if reg.times is None and reg.kind != "daily" and reg.daily_total is None:
             before = [f for f in orphans if f[1] <= reg.start]
+            if not before and len(regimens) == 1 and len({f[2] for f in orphans}) == 1:
+                before = orphans  # one amount, one frequency sentence later in the text
             if before:
                 reg.times = before[-1][2]
                 reg.notes.append("frequency from a sentence of its own")

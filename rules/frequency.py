@@ -61,7 +61,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|临睡前|睡前)(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
     FrequencyRule("latin", r"(?<![A-Za-z])(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])", None),
-    FrequencyRule("cut_off", DAY_PREFIX + r"{A}$", _same),  # text cut off right after the number
+    FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"$", _same),  # text cut off right after the number
 )
 _LATIN: Final = {"qd": 1.0, "qn": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "qod": 0.5}
 

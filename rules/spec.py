@@ -26,7 +26,7 @@ _LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}
 
 # 每粒装0.3g / 每100粒重6g / 每丸重9g / 每袋装:5g;15g / 每支10ml / 每块重10.5g;15g
 _PER_UNIT: Final = re.compile(
-    rf"每(?P<n>{_NUM})?(?P<unit>{_PIECE})(?:装量|装|重|净重|内装|含量|为)?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
+    rf"每(?P<n>{_NUM})?(?P<unit>{_PIECE})(?:装量|装|重|净重|内装|含量|为)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
 )
 # 15g/袋 / 10ml/支 / 0.5g/片或1g/片
 _SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
