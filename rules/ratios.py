@@ -19,7 +19,7 @@ from typing import Final, Literal, Mapping
 
 __all__ = [
     "RatioKind", "RatioRule", "RULESET_VERSION", "RATIO_RULES", "ORAL_SOLID_UNITS", "VOLUME_UNITS",
-    "pack_kind", "strength_kind", "ratio_factor", "expected_price",
+    "FILLED_UNITS", "pack_kind", "strength_kind", "ratio_factor", "expected_price",
 ]
 
 RatioKind = Literal["pack_count_oral_solid", "pack_count_other", "strength", "fill_volume"]
@@ -47,6 +47,8 @@ RATIO_RULES: Final[Mapping[str, RatioRule]] = MappingProxyType({
 # Units that count an oral solid (片, 粒 …) and units that measure a fill (ml, g …).
 ORAL_SOLID_UNITS: Final = frozenset("片 粒 丸 袋 包 锭 块 枚 s".split())
 VOLUME_UNITS: Final = frozenset("ml g mg L kg".split())
+# Units whose amount is a fill (每袋装10g, 10ml/支), not the strength of a tablet or capsule.
+FILLED_UNITS: Final = frozenset("袋 包 支 瓶".split())
 
 
 def pack_kind(min_unit: str | None) -> RatioKind:
@@ -62,13 +64,14 @@ def pack_kind(min_unit: str | None) -> RatioKind:
     return "pack_count_other"
 
 
-def strength_kind(dose_unit: str | None) -> RatioKind:
-    """Which rule applies when the amount in one unit differs: fill volume for ml, else strength.
+def strength_kind(dose_unit: str | None, min_unit: str | None = None) -> RatioKind:
+    """Which rule applies when the amount in one unit differs: 装量 for a liquid or a filled
+    sachet or vial (袋, 支 …), else 含量 (strength).
 
-    >>> strength_kind("mg"), strength_kind("ml")
-    ('strength', 'fill_volume')
+    >>> strength_kind("mg", "片"), strength_kind("ml"), strength_kind("g", "袋")
+    ('strength', 'fill_volume', 'fill_volume')
     """
-    return "fill_volume" if dose_unit in ("ml", "L") else "strength"
+    return "fill_volume" if dose_unit in ("ml", "L") or min_unit in FILLED_UNITS else "strength"
 
 
 def ratio_factor(x: float, kind: RatioKind) -> float:
@@ -109,4 +112,4 @@ def expected_price(reference_price: float, *, pack_ratio: float = 1.0, strength_
     33.15
     """
     return (reference_price * ratio_factor(pack_ratio, pack_kind(min_unit))
-            * ratio_factor(strength_ratio, strength_kind(dose_unit)))
+            * ratio_factor(strength_ratio, strength_kind(dose_unit, min_unit)))

@@ -1,8 +1,10 @@
 """A realistic, labeled feed for evaluating the alert detectors (`pricewatch simulate`).
 
 Built on real data: generic names, dosage forms, specs, pack prices and manufacturers from
-``data/prices_sample.jsonl`` and 用法用量 texts from ``data/inserts_dev.jsonl`` (only texts
-whose daily count the rule engine reads, so every injected pattern shows in daily cost).
+``data/prices_sample.jsonl`` (tablets, capsules and granules) and 用法用量 texts from
+``data/inserts_dev.jsonl`` (only texts whose daily count the rule engine reads, so every
+injected pattern shows in daily cost: 一次2片 for tablets, 一次10g for granules, whose
+sachet then holds the dose or half of it).
 
 Each peer group (one 通用名) gets baseline listings (several manufacturers, each in one to
 three regions), then a year of price changes and new listings in which the six alert
@@ -16,14 +18,16 @@ price_jump            one rise to 1.35–4× the previous price (price_jump)
 creeping              a fall, then rises of 6–11 % each; the rise that takes the run to +30 %
                       and the 0–2 rises after it are labeled (price_jump); the rises before it
                       are ``creep_step`` (null: no single step is anomalous yet)
-hidden_increase       the manufacturer re-lists a half or third pack at about the old pack price
-ratio_rule_violation  the manufacturer lists a 2× or 3× pack 20–45 % over the 差比价 ceiling
+hidden_increase       the manufacturer re-lists a half or third pack (granules: or half-filled
+                      sachets) at about the old pack price
+ratio_rule_violation  the manufacturer lists a 2× or 3× pack (granules: or a 2× fill) 20–45 % over
+                      the 差比价 ceiling
 cross_region_gap      a product is listed in a new region at 1.6–3.5× its cheapest region
-dose_outlier          a new manufacturer's insert text has a slipped dose (一次2片 → 一次20片)
+dose_outlier          a new manufacturer's insert text has a slipped digit (一次2片 → 一次20片, 5g → 50g)
 small_move            hard negative: ±0.5–5 % price change
 procurement_cut       hard negative: a 30–80 % price cut (集采)
 new_in_line           hard negative: a new manufacturer priced within ±25 % of the peers
-pack_within_rule      hard negative: a bigger (or smaller) pack priced within the 差比价 rule
+pack_within_rule      hard negative: a bigger (or smaller) pack or fill priced within the 差比价 rule
 relist_in_line        hard negative: a product listed in a new region at a similar price
 cold_start            hard negative: a group of two manufacturers, one 2.5–4× the other
 ====================  ===========================================================================
@@ -52,7 +56,9 @@ _START: Final = datetime(2026, 1, 1, 8, 0, tzinfo=_TZ)
 _DATA: Final = Path(__file__).resolve().parent.parent / "data"
 _SPEC: Final = re.compile(r"^(\d+(?:\.\d+)?)(mg|g)\*(\d+)(片|粒|s)\s*$")
 _SIMPLE_USAGE: Final = re.compile(r"一次\s*(\d+)\s*(片|粒)\s*[，,]\s*一日\s*(\d)\s*次")
-_ORAL_FORMS: Final = ("片", "胶囊")
+_MASS_USAGE: Final = re.compile(r"一次\s*(\d+(?:\.\d+)?)\s*(g)\s*[，,]\s*一日\s*(\d)\s*次")
+_GRANULE_SPEC: Final = re.compile(r"^(\d+(?:\.\d+)?)(g)\*(\d+)(袋)\s*$")
+_ORAL_FORMS: Final = ("片", "胶囊", "颗粒")
 _MFR_SPREAD: Final = 0.12   # log-sd of manufacturers' prices around the group's (in-line spread)
 _REGION_SPREAD: Final = 0.03
 
@@ -83,6 +89,7 @@ class _Product:
     manufacturer: str
     count: int
     usage: str
+    fill: str = ""       # amount in one unit as printed in the spec ("0.25g", "5g")
     prices: dict[str, float] = field(default_factory=dict)  # region -> current price
     factor: float = 1.0  # manufacturer's price level
 
@@ -91,17 +98,21 @@ def _load_drugs(data_dir: Path, daily_count: Callable[[str, str, str], float | N
                 ) -> tuple[list[_Drug], list[str], dict[str, list[str]]]:
     prices = [json.loads(line) for line in open(data_dir / "prices_sample.jsonl", encoding="utf-8")]
     inserts = [json.loads(line) for line in open(data_dir / "inserts_dev.jsonl", encoding="utf-8")]
-    usages = {"片": [], "粒": []}
+    usages: dict[str, list[str]] = {"片": [], "粒": [], "袋": []}
     for insert in inserts:
         usage = insert.get("usage") or ""
+        if len(usage) >= 120 or usage.count("一次") != 1 or "儿童" in usage or "kg" in usage:
+            continue
         found = _SIMPLE_USAGE.search(usage)
-        if found and len(usage) < 120 and int(found.group(1)) < 10 and usage.count("一次") == 1 and "儿童" not in usage:
-            usages[found.group(2)].append(insert["usage"])
+        if found and int(found.group(1)) < 10:
+            usages[found.group(2)].append(usage)
+        elif _MASS_USAGE.search(usage):  # 一次10g：granules, one sachet (or two) a dose
+            usages["袋"].append(usage)
     drugs: list[_Drug] = []
     seen: set[str] = set()
     for row in prices:
-        found = _SPEC.match(row.get("spec") or "")
         form = (row.get("dosage_form") or "").strip()
+        found = (_GRANULE_SPEC if "颗粒" in form else _SPEC).match(row.get("spec") or "")
         name = re.sub(r"[(（][^)）]*[)）]$", "", row["name"]).strip()
         if not found or row.get("unit") != "盒" or not any(f in form for f in _ORAL_FORMS) or name in seen:
             continue
@@ -113,9 +124,26 @@ def _load_drugs(data_dir: Path, daily_count: Callable[[str, str, str], float | N
         drugs.append(_Drug(name, form, found.group(1) + found.group(2), count, unit, row["price"] / count,
                            row["manufacturer"].strip(), ""))
     manufacturers = sorted({row["manufacturer"].strip() for row in prices if row.get("manufacturer")})
-    pool = {u: sorted({t for t in texts if daily_count(t, "药片" if u == "片" else "胶囊", f"0.25g*12{u}")})
-            for u, texts in usages.items()}
+    def readable(text: str, unit: str) -> bool:
+        if unit == "袋":
+            return daily_count(text, "颗粒", _fill_spec(text, 1, 9)) is not None
+        return daily_count(text, "药片" if unit == "片" else "胶囊", f"0.25g*12{unit}") is not None
+
+    pool = {u: sorted({t for t in texts if readable(t, u)}) for u, texts in usages.items()}
     return [d for d in drugs if pool[d.unit]], manufacturers, pool
+
+
+def _fill_spec(usage: str, per_dose_units: int, count: int) -> str:
+    """A granule spec whose sachet holds 1/`per_dose_units` of the dose in `usage` (一次10g → 10g or 5g)."""
+    amount = float(_MASS_USAGE.search(usage).group(1)) / per_dose_units
+    return f"{amount:g}g*{count}袋"
+
+
+def _scaled_dose(usage: str, factor: float) -> str:
+    """`usage` with its amount per dose multiplied by `factor` (a slipped digit: 一次2片 → 一次20片)."""
+    found = _SIMPLE_USAGE.search(usage) or _MASS_USAGE.search(usage)
+    start, end = found.span(1)
+    return usage[:start] + f"{float(found.group(1)) * factor:g}" + usage[end:]
 
 
 def _rule_engine_daily_count(usage: str, name: str, spec: str) -> float | None:
@@ -128,10 +156,10 @@ def _rule_engine_daily_count(usage: str, name: str, spec: str) -> float | None:
     return result.daily_count[0] if result.determinable and result.daily_count else None
 
 
-def _ratio_factor(x: float) -> float:
-    from rules.ratios import ratio_factor  # pure table; same rule the detector checks against
+def _ratio_factor(x: float, kind: str = "pack_count_oral_solid") -> float:
+    from rules.ratios import ratio_factor  # pure table; the rule the regulator sets and the detector checks
 
-    return ratio_factor(x, "pack_count_oral_solid")
+    return ratio_factor(x, kind)  # type: ignore[arg-type]
 
 
 class _Builder:
@@ -159,11 +187,12 @@ class _Builder:
               kind: str | None, case: str, usage: str | None = None) -> None:
         price = round(price, 2)
         product.prices[region] = price
-        spec = f"{drug.strength}*{product.count}{drug.unit}"
+        spec = f"{product.fill or drug.strength}*{product.count}{drug.unit}"
         self._emit(day, "drug.listings", {
             "product_id": product.pid, "region": region, "generic_name": drug.name,
             "manufacturer": product.manufacturer, "dosage_form": drug.form, "spec": spec,
-            "package": f"铝塑泡罩包装，每盒装{product.count}{drug.unit}", "pack_qty": product.count,
+            "package": f"{'复合膜袋' if drug.unit == '袋' else '铝塑泡罩'}包装，每盒装{product.count}{drug.unit}",
+            "pack_qty": product.count,
             "min_unit": drug.unit, "pack_unit": "盒", "usage": usage or product.usage, "price": price,
         }, kind, case)
 
@@ -181,6 +210,9 @@ class _Builder:
     def group(self, index: int, drug: _Drug, cold: bool) -> None:
         rng = self.rng
         usage = rng.choice(self.usages[drug.unit])
+        fill = drug.strength
+        if drug.unit == "袋":  # granules: a sachet holds the dose in the text, or half of it
+            fill = _fill_spec(usage, rng.choice((1, 2)), 1).split("*")[0]
         others = [m for m in self.manufacturers if m != drug.manufacturer]
         names = [drug.manufacturer] + rng.sample(others, 12)
         n = 2 if cold else rng.randint(4, 9)
@@ -191,7 +223,7 @@ class _Builder:
             case = "baseline_listing"
             if cold and i == 1:
                 factor, case = products[0].factor * rng.uniform(2.5, 4.0), "cold_start"
-            product = _Product(f"G{index:03d}-M{i}-{drug.count}", names[i], drug.count, usage, factor=factor)
+            product = _Product(f"G{index:03d}-M{i}-{drug.count}", names[i], drug.count, usage, fill, factor=factor)
             products.append(product)
             for k, region in enumerate(rng.sample(REGIONS, rng.randint(1, 3))):
                 day = start + i * rng.uniform(0.5, 2.0) + k * rng.uniform(1.0, 5.0)
@@ -199,8 +231,8 @@ class _Builder:
                 self._list(day, drug, product, region, price, None, case if k == 0 else "baseline_listing")
         if cold:
             return
-        ctx = {"drug": drug, "products": products, "baseline": list(products), "names": names, "next": n, "reserved": set(), "used": set(),
-               "tainted": set()}
+        ctx = {"drug": drug, "fill": fill, "products": products, "baseline": list(products), "names": names, "next": n,
+               "reserved": set(), "used": set(), "tainted": set()}
         for kind in rng.sample(["peer_outlier", "price_jump", "creeping", "hidden_increase",
                                 "ratio_rule_violation", "cross_region_gap", "dose_outlier"], 2):
             getattr(self, f"_inject_{kind}")(ctx, rng.uniform(60, 330))
@@ -234,11 +266,16 @@ class _Builder:
         drug = ctx["drug"]
         count = count or drug.count
         return _Product(f"G{int(ctx['products'][0].pid[1:4]):03d}-M{i}-{count}", ctx["names"][i], count,
-                        ctx["products"][0].usage)
+                        ctx["products"][0].usage, ctx["fill"])
 
-    def _sibling(self, ctx: dict[str, Any], base: _Product, count: int) -> _Product:
+    def _sibling(self, ctx: dict[str, Any], base: _Product, count: int, fill_factor: float = 1.0) -> _Product:
+        """The same manufacturer's other pack (`count` units) or fill (`fill_factor` × the amount)."""
         ctx["used"].add(base.pid)
-        return _Product(base.pid.rsplit("-", 1)[0] + f"-{count}", base.manufacturer, count, base.usage)
+        fill = base.fill
+        if fill_factor != 1.0:
+            fill = f"{float(fill[:-1]) * fill_factor:g}g"
+        tag = f"{fill}-{count}" if fill != base.fill else f"{count}"
+        return _Product(base.pid.rsplit("-", 1)[0] + f"-{tag}", base.manufacturer, count, base.usage, fill)
 
     def _free_base(self, ctx: dict[str, Any]) -> _Product | None:
         free = [p for p in ctx["baseline"] if p.pid not in ctx["used"] | ctx["tainted"]]
@@ -266,9 +303,7 @@ class _Builder:
     def _inject_dose_outlier(self, ctx: dict[str, Any], day: float) -> None:
         def act(day: float) -> None:
             product = self._new_manufacturer(ctx)
-            usage = _SIMPLE_USAGE.sub(lambda m: m.group(0).replace(m.group(1) + m.group(2), m.group(1) + "0" + m.group(2), 1),
-                                      product.usage, count=1)
-            product.usage = usage
+            product.usage = _scaled_dose(product.usage, 10)
             price = self._peer_unit_price(ctx) * product.count * math.exp(self.rng.gauss(0, 0.08))
             self._list(day, ctx["drug"], product, self.rng.choice(REGIONS), price, "dose_outlier", "dose_outlier")
         self._at(day, act)
@@ -305,9 +340,12 @@ class _Builder:
             base = self._free_base(ctx)
             if base is None:
                 return
-            count = base.count // self.rng.choice((2, 3))
+            shrink = self.rng.choice((2, 3))
             region = self.rng.choice(list(base.prices))
-            product = self._sibling(ctx, base, count)
+            if ctx["drug"].unit == "袋" and self.rng.random() < 0.5:  # half-filled sachets, same count
+                product = self._sibling(ctx, base, base.count, fill_factor=0.5)
+            else:
+                product = self._sibling(ctx, base, base.count // shrink)
             self._list(day, ctx["drug"], product, region, base.prices[region] * self.rng.uniform(0.85, 1.1),
                        "hidden_increase", "hidden_increase")
         self._at(day, act)
@@ -319,17 +357,22 @@ class _Builder:
         self._at(day, lambda day: self._bigger_pack(ctx, day, (0.8, 1.0), None))
 
     def _bigger_pack(self, ctx: dict[str, Any], day: float, excess: tuple[float, float], kind: str | None) -> None:
+        """A bigger pack (or, for granules, a fuller sachet) priced at `excess` × the 差比价 ceiling."""
         base = self._free_base(ctx)
         if base is None:
             return
-        x = self.rng.choice((2, 3) if kind else (2, 3, 0.5))
-        count = int(base.count * x)
         region = self.rng.choice(list(base.prices))
-        product = self._sibling(ctx, base, count)
-        price = base.prices[region] * _ratio_factor(count / base.count) * self.rng.uniform(*excess)
-        if not kind and x < 1:  # a smaller pack at (or just under) its ratio-rule price
-            price = base.prices[region] * _ratio_factor(count / base.count) * self.rng.uniform(0.95, 1.05)
-        self._list(day, ctx["drug"], product, region, price, kind, kind or "pack_within_rule")
+        if ctx["drug"].unit == "袋" and self.rng.random() < 0.5:  # 装量: 2× the fill, a = 1.9
+            product = self._sibling(ctx, base, base.count, fill_factor=2.0)
+            ceiling = base.prices[region] * _ratio_factor(2.0, "fill_volume")
+        else:
+            x = self.rng.choice((2, 3) if kind else (2, 3, 0.5))
+            product = self._sibling(ctx, base, int(base.count * x))
+            ceiling = base.prices[region] * _ratio_factor(product.count / base.count)
+        # a smaller pack within the rule sits at (or just under) its ratio-rule price
+        within = (0.95, 1.05) if product.count < base.count else excess
+        self._list(day, ctx["drug"], product, region, ceiling * self.rng.uniform(*(excess if kind else within)),
+                   kind, kind or "pack_within_rule")
 
     def _inject_cross_region_gap(self, ctx: dict[str, Any], day: float) -> None:
         self._at(day, lambda day: self._new_region(ctx, day, (1.6, 3.5), "cross_region_gap"))

@@ -74,7 +74,7 @@ class RatioRule(Detector):
         if abs(math.log(sibling["pack_ratio"])) >= _SAME:
             kinds.append(pack_kind(min_unit))
         if abs(math.log(sibling["strength_ratio"])) >= _SAME:
-            kinds.append(strength_kind(dose_unit))
+            kinds.append(strength_kind(dose_unit, min_unit))
         formula = "，".join(f"K={RATIO_RULES[k].base:g}^log2X" for k in kinds)
         return Finding(
             type="ratio_rule_violation", severity=severity_for(excess, DEVIATION_LADDER), score=round(excess, 4),
