@@ -148,7 +148,7 @@ def _qty(p: str) -> str:
 
 
 _DAY: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|全日|(?<![\d一二两三四五六七八九十第])日)"
-_DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|次)"
+_DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|次|一(?=\d))"  # 一4片: a slip for 一次4片
 _FILLER: Final = r"(?:[^\d,;。:~()一二两三四五六七八九十半次日天]{0,6}?)"
 _TOKENS: Final = [
     ("sec", r"(?:(?<=^)|(?<=[。;,:)\]]))(?:\d{1,2}[.、](?![\d])|[一二三四五六七八九十][、.])"),
@@ -626,6 +626,18 @@ def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: Pa
     return "粒"
 
 
+_MAX_PILLS_PER_DOSE_G: Final = 30.0  # no oral dose of 粒/丸/片 weighs more; beyond it the spec's unit is another thing
+
+
+def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: PackFacts, product: Form | None) -> bool:
+    """`3g*30s` with 一次20～30粒: the spec's 3 g piece is not the dose's pill (a 60 g dose is no dose)."""
+    if dose_unit not in ("粒", "丸", "片") or reg.kind == "daily":
+        return False
+    weights = [c.base_per_unit for c in facts.contents
+               if _resolve_s(c.unit, dose_unit, product, facts) == spec_unit and dimension(c.measure) == "mass"]
+    return bool(weights) and all(w and w * reg.amount[1] > _MAX_PILLS_PER_DOSE_G for w in weights)
+
+
 def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: Form | None) -> tuple[Range | None, str | None, str]:
     dim = dimension(unit)
     if dim == "count":
@@ -635,12 +647,12 @@ def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: For
         named = [u for u in named if u not in CONTAINER_UNITS]
         if not named:
             return daily, unit, "dose already in a countable unit"
-        for u in named:
-            if u == unit:
-                return daily, u, "dose already in the spec's unit"
-        for u in named:
-            if same_count_unit(u, unit):
-                return daily, u, f"{unit} counted as the spec's {u}"
+        for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
+            if not same_count_unit(u, unit):
+                continue
+            if _implausible_piece(reg, u, unit, facts, product):
+                return None, None, f"spec's {u} weighs too much to be the dose's {unit}"
+            return daily, u, "dose already in the spec's unit" if u == unit else f"{unit} counted as the spec's {u}"
         return None, None, f"spec counts {'/'.join(named)}, dose in {unit}"
     if dim not in ("mass", "volume"):
         return None, None, f"no conversion for {unit}"

@@ -71,7 +71,8 @@ def frequency_pattern(rule_index: int) -> str:
 
     Examples
     --------
-    >>> bool(re.fullmatch(frequency_pattern(1), "一日2~3次"))
+    >>> per_day = [rule.name for rule in FREQUENCY_RULES].index("per_day")
+    >>> bool(re.fullmatch(frequency_pattern(per_day), "一日2~3次"))
     True
     """
     rule = FREQUENCY_RULES[rule_index]
