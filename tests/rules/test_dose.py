@@ -234,3 +234,13 @@ class TestResultRecord:
         for junk in (None, "@@@", "1234567", "一次一次一次", "每日" * 50):
             r = extract_daily_dose(junk)
             assert isinstance(r, DoseResult)
+
+
+class TestPlausibility:
+    def test_spec_piece_too_heavy_to_be_the_dose_pill(self):
+        r = extract_daily_dose("口服。早服益肾强身丸20～30粒，晚服防衰益寿丸20～30粒。", spec="3g*30s/盒。")
+        assert r.daily == (40, 60) and r.daily_count is None
+
+    def test_light_pills_still_count(self):
+        r = extract_daily_dose("口服，一次20粒，一日2次。", spec="0.05g*600s")
+        assert (r.daily_count, r.count_unit) == ((40, 40), "粒")
