@@ -2,6 +2,7 @@
 peer-group event."""
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,8 @@ from models.detectors.settings import DetectorSettings
 from models.detectors.siblings import SiblingBook
 
 __all__ = ["DetectorSuite", "GroupDetectors"]
+
+logger = logging.getLogger(__name__)
 
 
 def _with_related(primary: Finding | None, secondary: Finding | None) -> Finding | None:
@@ -125,6 +128,8 @@ class DetectorSuite:
         sibling = g.hidden.check_one(event) or g.ratio.check_one(event)
         first = pid not in g.siblings and not g.siblings.lists_manufacturer(event)
         peer = g.peer.check_one(event) if sibling or first else None
+        if first and peer is None and logger.isEnabledFor(logging.DEBUG):  # e.g. "insufficient peers (2 < 3)"
+            logger.debug("peer check of %s: %s", event.get("event_id"), g.peer.describe(event))
         g.siblings.learn_one(event)
         g.peer.learn_one(event)
         finding = _with_related(sibling, peer) if sibling else peer

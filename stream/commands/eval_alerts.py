@@ -1,7 +1,8 @@
 """`pricewatch eval alerts`: the alert detectors against a labeled feed (e.g. from `pricewatch simulate`).
 
 Runs the feed through `stream.replay.run_replay` (the very processing the stream runs), then
-scores the alerts per event against ``truth.jsonl`` (``{"event_id", "type", "case"}`` per event):
+scores the alerts per event against ``truth.jsonl`` (``{"event_id", "type", "case"}`` per event;
+a row with ``"hard_negative": true`` counts as a hard negative whatever its case):
 event-level precision, recall and F1 (an event is flagged when it raised any alert), per-type
 recall and precision, the share of true positives whose alerts include the right type, and
 the alert rate on hard negatives (cases that must not alert).
@@ -43,6 +44,7 @@ def evaluate(truth: Iterable[Mapping[str, Any]], alerts: Iterable[Mapping[str, A
     for alert in alerts:
         raised[alert["event_id"]].add(alert["type"])
     tp = fp = fn = right = hard_n = hard_hit = 0
+    negatives: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # case -> [events, alerted]
     per_type: dict[str, dict[str, int]] = {t: {"true": 0, "found": 0, "alerted": 0, "correct": 0} for t in ALERT_TYPES}
     seen = set()
     for row in truth:
@@ -60,9 +62,12 @@ def evaluate(truth: Iterable[Mapping[str, Any]], alerts: Iterable[Mapping[str, A
                 right += kind in types
             else:
                 fn += 1
-        elif types:
-            fp += 1
-        if row.get("case") in hard:
+        else:
+            fp += bool(types)
+            counts = negatives[str(row.get("case"))]
+            counts[0] += 1
+            counts[1] += bool(types)
+        if row.get("case") in hard or row.get("hard_negative") is True:
             hard_n += 1
             hard_hit += bool(types)
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
@@ -73,6 +78,7 @@ def evaluate(truth: Iterable[Mapping[str, Any]], alerts: Iterable[Mapping[str, A
         "hard_negatives": hard_n, "hard_negative_alerts": hard_hit,
         "hard_negative_alert_rate": _ratio(hard_hit, hard_n),
         "alerts_without_truth": sorted(set(raised) - seen)[:10],
+        "negatives_by_case": {case: {"events": n, "alerted": hit} for case, (n, hit) in sorted(negatives.items())},
         "per_type": {t: {"true": s["true"], "alerted": s["alerted"],
                          "recall": _ratio(s["found"], s["true"]), "precision": _ratio(s["correct"], s["alerted"])}
                      for t, s in per_type.items()},
@@ -95,6 +101,8 @@ def format_report(result: Mapping[str, Any]) -> str:
         f"true positives with the right type  {_fmt(result['type_right'])}",
         f"hard negatives {result['hard_negatives']}  alerted {result['hard_negative_alerts']}  "
         f"rate {_fmt(result['hard_negative_alert_rate'])}",
+        "negatives by case: " + ", ".join(f"{case} {c['alerted']}/{c['events']}"
+                                          for case, c in result["negatives_by_case"].items()),
     ]
     return "\n".join(lines)
 
