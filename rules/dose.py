@@ -37,7 +37,9 @@ CHILD_WORDS: Final = ("儿童", "小儿", "幼儿", "婴儿", "婴幼儿", "新�
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
 LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
-CAP_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限", "总量", "总剂量", "累积", "累计")
+LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限")
+TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
+CAP_WORDS: Final = LIMIT_WORDS + TOTAL_WORDS
 DISCRETIONARY_WORDS: Final = ("酌减", "减半", "酌情", "遵医嘱", "减量", "酌量", "用量减", "剂量减")
 _USAGE_FORMS: Final = tuple(k for k, f in FORMS.items() if len(k) >= 2 and f.route == "oral" and k != "丸剂")
 # Every marker word → its kind; the scanner reads them as one trie (longest word wins).
@@ -171,6 +173,7 @@ _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
+_HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
 _VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?约?$")
 _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
@@ -283,6 +286,7 @@ class Regimen:
     sentence: int = 0
     clause_no: int = 0
     clause_start: int = 0
+    explicit_total: bool = False  # 每天总量 / 每日总剂量
     notes: list[str] = field(default_factory=list)
 
 
@@ -409,7 +413,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
-            if kind == "daily" and any(w in m.group(0) for w in CAP_WORDS):
+            if kind == "daily" and any(w in m.group(0) for w in LIMIT_WORDS):
                 continue  # 每天总量不超过1200mg is a cap, not a stated daily total
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False
@@ -420,7 +424,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
                 per_body=per_body, population=population, band=band, form=form, route=route,
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
-                clause_start=clause_start,
+                clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0),
             )
             if maint_pending and regimens:
                 marked = _mark_loading(regimens, sentence, section)
@@ -504,9 +508,9 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
         # a daily total right after a per-dose amount (一次2袋，一日2～3袋) or 分N次 after a daily total
         if reg.kind == "dose" and i + 1 < len(regimens):
             nxt = regimens[i + 1]
-            if nxt.kind == "daily" and nxt.sentence == reg.sentence and nxt.section == reg.section and not any(
-                reg.end <= f[0] < nxt.start for f in freqs
-            ):
+            if nxt.kind == "daily" and nxt.sentence == reg.sentence and nxt.section == reg.section and (
+                nxt.explicit_total or not any(reg.end <= f[0] < nxt.start for f in freqs)
+            ):  # 每次2～4片，每隔1小时1次，每天总剂量为16～20片: the explicit total wins
                 reg.daily_total = (nxt.amount, nxt.unit)
         chosen = None
         if reg.times is not None:
@@ -816,7 +820,8 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         per_dose, times = reg.amount, reg.daily_total[0]
         daily = (per_dose[0] * times[0], per_dose[1] * times[1])
         why.append("daily total smaller than a dose: read as times")
-    elif reg.kind == "bare" and not facts["freqs"] and not facts["has_dose_lead"] and dimension(unit) == "mass":
+    elif (reg.kind == "bare" and not facts["freqs"] and not facts["has_dose_lead"] and unit == "g"
+          and _HERB_LEAD.match(text, reg.clause_start, reg.start)):
         daily = reg.amount
         why.append("bare amount (饮片 convention: daily)")
     else:

@@ -35,6 +35,7 @@ _RANGE_CHARS: Final = re.compile(r"[～〜∼—–－\-](?=\s*[\dlO.一二两�
 _LATIN_DIGIT_RUN: Final = re.compile(
     r"(?<![A-Za-z])(?=[0-9lO.]*[lO])[0-9lO][0-9lO.]*(?=[~～\-mgμuLKIU%/岁次袋片粒丸支瓶包天日周个滴喷揿粒克毫微升\d.,，、×*])"
 )
+_AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
 _SPACES: Final = re.compile(r"[ \t\u3000\xa0]+")
 
 _DECIMAL: Final = r"\d+(?:\.\d+)?(?:/\d+)?"
@@ -73,6 +74,8 @@ def normalise_text(text: str | None) -> str:
             text = text.replace(wrong, right)
     if "l" in text or "O" in text:
         text = _LATIN_DIGIT_RUN.sub(_fix_latin_digits, text)
+    if "半" in text:
+        text = _AND_A_HALF.sub(r"\1.5\2", text)
     return _RANGE_CHARS.sub(RANGE_MARK, text)
 
 
