@@ -370,7 +370,7 @@ class _Builder:
             product = self._sibling(ctx, base, int(base.count * x))
             ceiling = base.prices[region] * _ratio_factor(product.count / base.count)
         # a smaller pack within the rule sits at (or just under) its ratio-rule price
-        within = (0.95, 1.05) if product.count < base.count else excess
+        within = (0.93, 1.03) if product.count < base.count else excess
         self._list(day, ctx["drug"], product, region, ceiling * self.rng.uniform(*(excess if kind else within)),
                    kind, kind or "pack_within_rule")
 

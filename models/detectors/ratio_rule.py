@@ -47,7 +47,7 @@ class RatioRule(Detector):
 
     alert_type = "ratio_rule_violation"
 
-    def __init__(self, book: SiblingBook, tolerance: float = 0.10) -> None:
+    def __init__(self, book: SiblingBook, tolerance: float = 0.05) -> None:
         if tolerance < 0:
             raise ValueError(f"tolerance must be >= 0, got {tolerance}")
         self.tolerance = tolerance

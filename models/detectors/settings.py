@@ -51,7 +51,8 @@ class DetectorSettings:
 
     # -- hidden_increase / ratio_rule_violation: one manufacturer's specs and packs
     hidden_ratio: float = 1.5      # new spec/pack with daily cost ≥1.5× its sibling's (same 1.5× line)
-    ratio_tolerance: float = 0.10  # price may exceed the 差比价 ceiling by 10 % (rounding, list-price steps)
+    ratio_tolerance: float = 0.05  # price may exceed the 差比价 ceiling by 5 %: rounding, and packs up to 4× priced
+                                   # linearly (a = 2 instead of 1.95 is 2.6 % per doubling)
 
     # -- cross_region_gap: one product's price across regions
     region_ratio: float = 1.5      # NHSA: the same product ≥1.5× its price in another region
