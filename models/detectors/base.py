@@ -1,9 +1,11 @@
 """The finding a detector reports and the protocol every detector follows."""
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+from river.base import AnomalyDetector
 
 __all__ = ["Finding", "Detector", "Severity", "AlertType"]
 
@@ -44,11 +46,13 @@ class Finding:
     explanation: str = ""
 
 
-class Detector(ABC):
-    """River's two-method protocol plus ``check_one``, which explains a score over the line.
+class Detector(AnomalyDetector):
+    """A River anomaly detector plus ``check_one``, which explains a score over the line.
 
     ``learn_one(x)`` updates state and returns None; ``score_one(x)`` only reads. Subclasses
     implement ``check_one``; ``score_one`` is its score, or 0 when nothing is over the line.
+    Being River estimators, detectors keep their constructor arguments under their own names,
+    so ``clone()`` gives a fresh copy (one per peer group) and ``repr`` shows the parameters.
     """
 
     alert_type: ClassVar[AlertType]
@@ -65,7 +69,3 @@ class Detector(ABC):
         """How anomalous `x` is: the finding's score, 0 when there is none."""
         finding = self.check_one(x)
         return finding.score if finding else 0.0
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({params})"

@@ -50,15 +50,15 @@ class HiddenIncrease(Detector):
         if ratio <= 1:
             raise ValueError(f"ratio must be > 1, got {ratio}")
         self.ratio = ratio
-        self._book = book
+        self.book = book
 
     def learn_one(self, x: dict[str, Any]) -> None:
-        self._book.learn_one(x)  # idempotent: the ratio detector may learn the same event
+        self.book.learn_one(x)  # idempotent: the ratio detector may learn the same event
 
     def check_one(self, x: dict[str, Any]) -> Finding | None:
-        if x.get("event_type") != "listing" or x["product_id"] in self._book:
+        if x.get("event_type") != "listing" or x["product_id"] in self.book:
             return None
-        sibling = self._book.nearest(x)
+        sibling = self.book.nearest(x)
         if not sibling or not sibling["cost_ratio"] or sibling["cost_ratio"] < self.ratio:
             return None
         if sibling["cost_content_ratio"] > _SHRINK:  # the pack price rose as much: visible, not hidden

@@ -51,15 +51,15 @@ class RatioRule(Detector):
         if tolerance < 0:
             raise ValueError(f"tolerance must be >= 0, got {tolerance}")
         self.tolerance = tolerance
-        self._book = book
+        self.book = book
 
     def learn_one(self, x: dict[str, Any]) -> None:
-        self._book.learn_one(x)  # idempotent: the hidden-increase detector may learn the same event
+        self.book.learn_one(x)  # idempotent: the hidden-increase detector may learn the same event
 
     def check_one(self, x: dict[str, Any]) -> Finding | None:
-        if x.get("event_type") != "listing" or x["product_id"] in self._book:
+        if x.get("event_type") != "listing" or x["product_id"] in self.book:
             return None
-        sibling = self._book.nearest(x)
+        sibling = self.book.nearest(x)
         if not sibling or sibling["pack_ratio"] is None or sibling["strength_ratio"] is None:
             return None
         if abs(math.log(sibling["content_ratio"])) < _SAME:
