@@ -121,20 +121,26 @@ def _nullable(items: Any) -> bool:
     return True
 
 
-def _with_first_char_guard(pattern: str) -> re.Pattern[str]:
-    """Compile `pattern` behind a lookahead of the characters it can start with, so positions that
-    cannot start a token are skipped at once (same matches, about a third faster)."""
+def _first_char_guard(pattern: str) -> str:
+    """A lookahead of the characters `pattern` can start with (``""`` when unknown), so a regex
+    engine skips a position, or one alternative, with one character-class test."""
     try:
         from re import _parser
 
         parsed = _parser.parse(pattern)
         chars = None if _nullable(parsed) else _first_chars(parsed)
-    except Exception:  # private API changed: fall back to the plain pattern
+    except Exception:  # private API changed: no guard, same matches
         chars = None
     if not chars:
-        return re.compile(pattern)
-    klass = "".join(sorted(re.escape(ch) for ch in chars))
-    return re.compile(f"(?=[{klass}])(?:{pattern})")
+        return ""
+    return "(?=[" + "".join(sorted(re.escape(ch) for ch in chars)) + "])"
+
+
+def _compile_scanner(tokens: list[tuple[str, str]]) -> re.Pattern[str]:
+    """One alternation of named tokens, each behind its own first-character guard and the whole
+    behind the union of them: the same matches as the plain alternation, about twice as fast."""
+    alternation = "|".join(f"{_first_char_guard(p)}(?P<{name}>{p})" for name, p in tokens)
+    return re.compile(_first_char_guard("|".join(p for _, p in tokens)) + f"(?:{alternation})")
 
 
 _NUM: Final = NUMBER_PATTERN
@@ -166,7 +172,7 @@ _TOKENS: Final = [
     ("comma", r"[,:;]"),
     ("alt", r"或"),
 ]
-_SCANNER: Final = _with_first_char_guard("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TOKENS))
+_SCANNER: Final = _compile_scanner(_TOKENS)
 _PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
 _PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
@@ -262,7 +268,7 @@ def _not_determinable(reason: str, why: str, confidence: float = 0.7, clause: st
 # ---------------------------------------------------------------------------------------------
 # Scanning
 # ---------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Regimen:
     """One candidate regimen: an amount and the markers in force where it stands."""
 

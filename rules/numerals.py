@@ -37,6 +37,9 @@ _LATIN_DIGIT_RUN: Final = re.compile(
 )
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
 _SPACES: Final = re.compile(r"[ \t\u3000\xa0]+")
+_HAS_SPACE: Final = re.compile(r"[ \t\u3000\xa0]")
+_HAS_TYPO: Final = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPO_FIXES))
+_HAS_RANGE_CHAR: Final = re.compile(r"[～〜∼—–－\-至到]")
 
 _DECIMAL: Final = r"\d+(?:\.\d+)?(?:/\d+)?"
 _CHINESE: Final = r"[零〇一二两三四五六七八九十百半]+"
@@ -67,16 +70,20 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
-    text = _SPACES.sub("", text)
-    for wrong, right in TYPO_FIXES:
-        if wrong in text:
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if _HAS_SPACE.search(text):
+        text = _SPACES.sub("", text)
+    if _HAS_TYPO.search(text):
+        for wrong, right in TYPO_FIXES:
             text = text.replace(wrong, right)
     if "l" in text or "O" in text:
         text = _LATIN_DIGIT_RUN.sub(_fix_latin_digits, text)
     if "半" in text:
         text = _AND_A_HALF.sub(r"\1.5\2", text)
-    return _RANGE_CHARS.sub(RANGE_MARK, text)
+    if _HAS_RANGE_CHAR.search(text):
+        text = _RANGE_CHARS.sub(RANGE_MARK, text)
+    return text
 
 
 def _parse_chinese(token: str) -> float | None:

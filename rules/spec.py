@@ -47,6 +47,7 @@ _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
 _FORM_RE: Final = re.compile(FORM_PATTERN)
+_ANY_DIGIT: Final = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ def _amounts(text: str) -> list[tuple[float, str]]:
 
 def _read_contents(text: str) -> list[UnitContent]:
     contents: list[UnitContent] = []
+    if not text or not _ANY_DIGIT.search(text):
+        return contents
     taken: list[tuple[int, int]] = []
 
     def add(match: re.Match[str], unit: str, values: list[tuple[float, str]], per: float = 1.0) -> None:
@@ -131,6 +134,8 @@ def _read_contents(text: str) -> list[UnitContent]:
 def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     units: list[str] = []
     qty, qty_unit = None, None
+    if not text or not _ANY_DIGIT.search(text):
+        return qty, qty_unit, units
     board = _PER_BOARD.search(text)
     if board:
         qty, qty_unit = float(board.group("n")) * float(board.group("m")), _unit_of(board.group("unit"), None)
@@ -174,8 +179,12 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     >>> parse_pack(None, "铝塑包装，每盒装36片").pack_qty
     36.0
     """
-    spec_text = _PARENS.sub("", normalise_text(spec))
-    package_text = _PARENS.sub("", normalise_text(package))
+    spec_text = normalise_text(spec)
+    package_text = normalise_text(package)
+    if "(" in spec_text:
+        spec_text = _PARENS.sub("", spec_text)
+    if "(" in package_text:
+        package_text = _PARENS.sub("", package_text)
     contents = _read_contents(spec_text)
     qty, qty_unit, units = _pack_count(spec_text)
     package_contents = _read_contents(package_text)
