@@ -13,10 +13,15 @@ logger = logging.getLogger(__name__)
 
 
 def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, replication: int = 1,
-                  timeout_s: float = 60.0) -> list[str]:
-    """Create the missing topics; returns the names created. Existing topics are left as they are."""
+                  timeout_s: float = 60.0, must_match: Iterable[str] = ()) -> list[str]:
+    """Create the missing topics; returns the names created.
+
+    Existing topics are left as they are, except that those in `must_match` (the sources of
+    tables) must have `partitions` partitions: a table's changelog has to line up with them.
+    """
+    names = list(names)
     from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
 
     deadline = time.monotonic() + timeout_s
     while True:
@@ -24,13 +29,14 @@ def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, repl
             admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="pricewatch-admin",
                                      request_timeout_ms=15000)
             break
-        except (NoBrokersAvailable, KafkaError) as exc:
+        except KafkaError as exc:
             if time.monotonic() > deadline:
                 raise ConfigError(f"no Kafka broker at {bootstrap}: {exc}") from exc
             time.sleep(0.5)
     try:
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
+        _check_partitions(admin, [n for n in must_match if n in existing], partitions)
         for name in missing:
             try:
                 admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=replication)])
@@ -40,3 +46,17 @@ def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, repl
         return missing
     finally:
         admin.close()
+
+
+def _check_partitions(admin: object, names: list[str], partitions: int) -> None:
+    if not names:
+        return
+    wrong = {}
+    for topic in admin.describe_topics(names):
+        count = len(topic.get("partitions") or [])
+        if count != partitions:
+            wrong[topic["topic"]] = count
+    if wrong:
+        found = ", ".join(f"{name} has {count}" for name, count in sorted(wrong.items()))
+        raise ConfigError(f"topic partitions differ from PW_PARTITIONS={partitions}: {found}. "
+                          "Set PW_PARTITIONS to match, or recreate the topics.")

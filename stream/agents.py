@@ -1,12 +1,15 @@
 """The Faust agents: thin loops that hand messages to `stream.pipeline` and send what it returns."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from typing import Any
+import weakref
+from typing import Any, Iterator
 
-from faust import StreamT
+from faust import EventT, StreamT
+from faust.streams import _current_event  # take_events() leaves it unset
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from models.extractor import build_extractor
@@ -40,6 +43,16 @@ async def _export_lag() -> None:
     await export_consumer_lag(app, settings)
 
 
+@contextlib.contextmanager
+def _current(event: EventT) -> Iterator[None]:
+    """Make `event` Faust's current event, so a table write goes to its partition's changelog."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
 def _dump(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
@@ -53,7 +66,7 @@ async def process_products(stream: StreamT) -> None:
             msg = event.message
             metrics.EVENTS_IN.labels(msg.topic).inc()
             messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
-        outputs = await pipeline.handle_batch(messages, products)
+        outputs = await pipeline.handle_batch(messages, products, context=lambda i: _current(events[i]))
         for event, out in zip(events, outputs):
             await _send_product_output(out, event.message.key, event.message.timestamp)
 

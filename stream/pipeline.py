@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Final, MutableMapping
+from typing import Any, Callable, ContextManager, Final, MutableMapping
 
 from models.detectors.base import Finding
 from models.detectors.suite import DetectorSuite
 from models.extractor import DoseExtractor, RuleExtractor
 from rules.alerts import build_alert, midpoint
 from rules.cost import cost_listing
-from rules.dose import DoseResult
+from rules.dose import DoseResult, extract_daily_dose
 from stream import metrics
 from stream.records import LISTINGS_TOPIC, BadEvent, decode_json, validate
 
@@ -128,36 +129,50 @@ class Pipeline:
             return None, self._deadletter(source, raw, exc.reason, str(exc), event_id)
 
     async def handle_batch(self, messages: list[tuple[Source, bytes | str | None]],
-                           products: MutableMapping[str, Any]) -> list[ProductOutput]:
+                           products: MutableMapping[str, Any],
+                           context: Callable[[int], ContextManager[Any]] | None = None) -> list[ProductOutput]:
         """The product stage over a batch, in order; the listings' doses are read concurrently.
 
         Reading doses concurrently keeps a slow LLM answer from stalling the other products,
-        and applying the results in input order keeps each partition's order.
+        and applying the results in input order keeps each partition's order. `context(i)`, when
+        given, is entered around the state update of message `i` (Faust needs to know which
+        event a table write belongs to).
         """
         decoded = [(source, raw, *self.decode(source, raw)) for source, raw in messages]
         listings = [event for source, _, event, _ in decoded if event and source.topic == LISTINGS_TOPIC]
         doses = dict(zip(map(id, listings), await self._extract_all(listings)))
         outputs = []
-        for source, raw, event, dead in decoded:
+        for index, (source, raw, event, dead) in enumerate(decoded):
             if dead is not None:
                 outputs.append(ProductOutput(deadletter=dead))
                 continue
-            try:
-                if source.topic == LISTINGS_TOPIC:
-                    outputs.append(self.on_listing(event, doses[id(event)], products))
-                else:
-                    outputs.append(self.on_price_change(event, products))
-            except BadEvent as exc:
-                outputs.append(ProductOutput(deadletter=self._deadletter(source, raw, exc.reason, str(exc),
-                                                                          event.get("event_id"))))
-            except Exception as exc:  # a bug must not stop the partition: the event is kept, with why
-                logger.exception("processing failed for %s@%s:%s", source.topic, source.partition, source.offset)
-                outputs.append(ProductOutput(deadletter=self._deadletter(
-                    source, raw, "processing_error", f"{type(exc).__name__}: {exc}", event.get("event_id"))))
+            with context(index) if context else contextlib.nullcontext():
+                outputs.append(self._apply(source, raw, event, doses.get(id(event)), products))
         return outputs
 
+    def _apply(self, source: Source, raw: Any, event: dict[str, Any], dose: DoseResult | None,
+               products: MutableMapping[str, Any]) -> ProductOutput:
+        try:
+            if source.topic == LISTINGS_TOPIC:
+                return self.on_listing(event, dose, products)
+            return self.on_price_change(event, products)
+        except BadEvent as exc:
+            return ProductOutput(deadletter=self._deadletter(source, raw, exc.reason, str(exc), event.get("event_id")))
+        except Exception as exc:  # a bug must not stop the partition: the event is kept, with why
+            logger.exception("processing failed for %s@%s:%s", source.topic, source.partition, source.offset)
+            return ProductOutput(deadletter=self._deadletter(
+                source, raw, "processing_error", f"{type(exc).__name__}: {exc}", event.get("event_id")))
+
     async def _extract_all(self, listings: list[dict[str, Any]]) -> list[DoseResult]:
-        return list(await asyncio.gather(*(self.extract(listing) for listing in listings)))
+        results = await asyncio.gather(*(self.extract(listing) for listing in listings), return_exceptions=True)
+        return [self._rules_instead(listing, result) if isinstance(result, BaseException) else result
+                for listing, result in zip(listings, results)]
+
+    def _rules_instead(self, listing: dict[str, Any], error: BaseException) -> DoseResult:
+        # Extractors promise not to raise; if one does anyway, the rule engine still answers.
+        logger.error("extractor failed on %s (%s); using the rule engine", listing.get("event_id"), error)
+        return extract_daily_dose(listing["usage"], name=listing.get("generic_name"),
+                                  spec=listing.get("spec"), package=listing.get("package"))
 
     def _deadletter(self, source: Source, raw: Any, reason: str, error: str, event_id: str | None) -> dict[str, Any]:
         metrics.DEADLETTERS.labels(reason).inc()

@@ -41,9 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     from stream.admin import ensure_topics
     from stream.app import app, settings
-    from stream.topics import TOPIC_NAMES
+    from stream.records import LISTINGS_TOPIC, PRICE_CHANGES_TOPIC
+    from stream.topics import GROUP_EVENTS_TOPIC, TOPIC_NAMES
 
     ensure_topics(settings.broker_hosts, TOPIC_NAMES, partitions=settings.partitions,
-                  replication=settings.replication)
+                  replication=settings.replication,
+                  must_match=(LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, GROUP_EVENTS_TOPIC))
     Worker(app, loglevel=args.loglevel).execute_from_commandline()
     return 0

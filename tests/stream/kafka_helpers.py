@@ -45,10 +45,14 @@ class TopicReader:
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, on_timeout: Callable[[], str] = str) -> None:
+    """Poll `condition`; fail with the worker's log tail (via `on_timeout`) on time-out or when it died."""
+    worker = getattr(on_timeout, "__self__", None)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
+        if worker is not None and not worker.running:
+            raise AssertionError(f"the worker died while waiting for {what}\n{on_timeout()}")
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{on_timeout()}")
 

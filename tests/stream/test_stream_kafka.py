@@ -9,16 +9,19 @@ from collections import defaultdict
 import pytest
 import redis
 
-from stream.pipeline import Pipeline
+from stream.admin import ensure_topics
 from stream.replay import run_replay
 from stream.workerproc import WorkerProcess
 from tests.stream import feeds
 from tests.stream.kafka_helpers import TopicReader, delete_all_topics, produce, wait_until
 
+CONTRACT_TOPICS = ("drug.listings", "drug.price-changes", "drug.enriched", "price.alerts", "drug.deadletter")
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow]
 
 
 def _worker(kafka_broker, redis_server, tmp_path, *, partitions: int, app_id: str | None = None) -> WorkerProcess:
+    # Create the contract topics first: a test consumer subscribing earlier would auto-create them with 1 partition.
+    ensure_topics(kafka_broker.bootstrap, CONTRACT_TOPICS, partitions=partitions)
     return WorkerProcess(
         f"kafka://{kafka_broker.bootstrap}",
         env={"PW_APP_ID": app_id or f"pw-{uuid.uuid4().hex[:8]}", "PW_PARTITIONS": str(partitions),
@@ -44,9 +47,9 @@ class TestEndToEnd:
         listings = _tagged(feeds.listings_feed(), run)
         prices = _tagged(feeds.price_feed(), run)
         malformed = {kind: _tagged([item], run)[0] for kind, item in feeds.MALFORMED.items()}
+        worker = _worker(kafka_broker, redis_server, tmp_path, partitions=2).start()
         enriched, alerts, dead = (TopicReader(kafka_broker.bootstrap, t)
                                   for t in ("drug.enriched", "price.alerts", "drug.deadletter"))
-        worker = _worker(kafka_broker, redis_server, tmp_path, partitions=2).start()
         try:
             produce(kafka_broker.bootstrap, listings)
             wait_until(lambda: _ids(listings_of(enriched.poll(), run)) >= _ids(v["value"] for v in listings),
