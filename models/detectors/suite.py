@@ -64,8 +64,9 @@ class DetectorSuite:
       same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
       ``peer_outlier`` for a manufacturer's first product in the group: a re-listing in another
       region is judged by ``cross_region_gap``, and a manufacturer's further specs and packs
-      against its own listing (the sibling checks); when a sibling check fires, the peer
-      comparison goes under its ``reference["related"]``.
+      against its own listing (the sibling checks), unless it costs ≥1.5× as much per day as
+      that listing; when a sibling check fires, the peer comparison goes under its
+      ``reference["related"]``.
 
     Parameters
     ----------
@@ -127,10 +128,18 @@ class DetectorSuite:
         g.dose_suspects.discard(pid)
         sibling = g.hidden.check_one(event) or g.ratio.check_one(event)
         first = pid not in g.siblings and not g.siblings.lists_manufacturer(event)
-        peer = g.peer.check_one(event) if sibling or first else None
+        peer = g.peer.check_one(event) if sibling or first or self._dearer_than_siblings(event, g) else None
         if first and peer is None and logger.isEnabledFor(logging.DEBUG):  # e.g. "insufficient peers (2 < 3)"
             logger.debug("peer check of %s: %s", event.get("event_id"), g.peer.describe(event))
         g.siblings.learn_one(event)
         g.peer.learn_one(event)
         finding = _with_related(sibling, peer) if sibling else peer
         return [finding] if finding else []
+
+    def _dearer_than_siblings(self, event: dict[str, Any], g: GroupDetectors) -> bool:
+        """A new product of a listed manufacturer that costs far more per day than its own
+        closest listing: compared with the other manufacturers after all."""
+        if event["product_id"] in g.siblings:
+            return False
+        sibling = g.siblings.nearest(event)
+        return bool(sibling and sibling["cost_ratio"] and sibling["cost_ratio"] >= self.settings.hidden_ratio)

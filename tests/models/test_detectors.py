@@ -112,6 +112,12 @@ class TestPeerOutlier:
         assert detector.check_one(x) is None
         assert detector.describe(x) == "insufficient peers (2 < 3)"
 
+    def test_listed_manufacturers_same_pack_far_dearer_is_compared_with_peers(self):
+        events = peers(5) + [listing("A-24", "甲厂", price=24.0),
+                             {**listing("A-24b", "甲厂", price=72.0), "spec": "0.25g*12片*2板"}]
+        (*_, before, last), _ = run_group(DetectorSuite(), events)
+        assert before == [] and [f.type for f in last] == ["peer_outlier"]
+
     def test_own_manufacturer_is_not_a_peer(self):
         detector = PeerOutlier()
         for i in range(5):
