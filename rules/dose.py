@@ -326,6 +326,9 @@ def _age_band(text: str) -> tuple[float, float]:
     return (numbers[0], numbers[-1])
 
 
+_AMOUNT_PREFIX: Final = {"daily": "d", "dose": "p", "post": "q", "bare": "b"}  # token → its group prefix
+
+
 def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     """Events → candidate regimens with their context markers; plus whole-text facts."""
     regimens: list[Regimen] = []
@@ -340,6 +343,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     clause_start = 0
     for m in _SCANNER.finditer(text):
         kind = m.lastgroup or ""
+        if kind == "word":
+            kind = WORD_KIND[m.group(0)]
         start, end = m.span()
         if kind == "comma":
             clause_no += 1
@@ -384,8 +389,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                             times=times, population=population, band=band, form=form, route=route,
                             loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
                         ))
-        elif kind in ("daily", "dose", "post", "bare"):
-            prefix = {"daily": "d", "dose": "p", "post": "q", "bare": "b"}[kind]
+        elif kind in _AMOUNT_PREFIX:
+            prefix = _AMOUNT_PREFIX[kind]
             read = _read_qty(m, prefix)
             if read is None:
                 continue
@@ -400,7 +405,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
                 continue
             per_body = bool(_PER_BODY.match(after)) or bool(_PER_BODY_BEFORE.search(before))
-            reg_kind = {"post": "dose"}.get(kind, kind)
+            reg_kind = "dose" if kind == "post" else kind
             if kind == "bare" and per_day_after:
                 reg_kind = "daily"
             if kind == "bare" and not per_body:
@@ -439,10 +444,6 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 maint_pending = False
             loading_pending = False
             regimens.append(reg)
-        elif kind == "word":
-            kind = WORD_KIND[m.group(0)]
-        if kind in ("sec", "sub") or kind.startswith("freq") or kind in ("daily", "dose", "post", "bare"):
-            pass
         elif kind == "age":
             population, band, last_pop_end = "band", _age_band(m.group(0)), end
         elif kind == "adult":
@@ -780,6 +781,12 @@ def clear_caches() -> None:
     product_form.cache_clear()
 
 
+def _truncated(text: str) -> bool:
+    """Whether the text stops mid-phrase: after 一次 / 一日 / 每, or on a comma."""
+    stripped = text.rstrip("。.,;:、 ")
+    return bool(_TRUNCATED_END.search(stripped)) or stripped != text.rstrip("。. ")
+
+
 def _extract(usage: str | None, *, name: str | None, spec: str | None, package: str | None) -> DoseResult:
     text = normalise_text(usage if isinstance(usage, str) else None)
     if not text:
@@ -788,12 +795,10 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     spec = spec if isinstance(spec, str) else None
     package = package if isinstance(package, str) else None
     regimens, facts = _scan(text)
-    stripped = text.rstrip("。.,;:、 ")
-    truncated = bool(_TRUNCATED_END.search(stripped)) or stripped != text.rstrip("。. ")
     if not regimens:
         if facts["per_body_any"]:
             return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
-        if truncated:
+        if _truncated(text):
             return _not_determinable("truncated", "text cut off before the amount", 0.8)
         if facts.get("total_amount_seen"):
             return _not_determinable("no_frequency", "only a total or capped amount, no daily regimen", 0.7)
@@ -831,7 +836,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         daily = reg.amount
         why.append("bare amount (饮片 convention: daily)")
     else:
-        if truncated and not facts["freqs"]:
+        if not facts["freqs"] and _truncated(text):
             return _not_determinable("truncated", "; ".join(why + ["text cut off before the frequency"]), 0.75, clause)
         return _not_determinable("no_frequency", "; ".join(why + ["selected regimen has no frequency"]), 0.75, clause)
     if unit == "次":
