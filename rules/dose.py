@@ -52,7 +52,8 @@ WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
 # Text before a bare amount (no 一次/每次) that still makes it a dose: 成人，1.2～1.8g / 服8片.
 _BARE_LEAD: Final = re.compile(
     r"^(?:成人|成年人|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
-    r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液))*$"
+    r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|开始时?|初始|起始|首次|首剂|"
+    r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液))*$"
 )
 
 def _first_chars(items: Any) -> set[str] | None:
@@ -293,6 +294,7 @@ class Regimen:
     clause_no: int = 0
     clause_start: int = 0
     explicit_total: bool = False  # 每天总量 / 每日总剂量
+    maintenance: bool = False  # introduced by 维持量 / 以后 / 然后
     notes: list[str] = field(default_factory=list)
 
 
@@ -340,6 +342,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     loading_pending, maint_pending, cap_pending = False, False, False
     section = sub = sentence = clause_no = 0
     last_pop_end = last_freq_end = -10
+    maint_without_amount = False
     clause_start = 0
     for m in _SCANNER.finditer(text):
         kind = m.lastgroup or ""
@@ -353,6 +356,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 cap_pending = False
             continue
         if kind == "stop":
+            if maint_pending and any(r.loading for r in regimens):
+                maint_without_amount = True  # 以后维持量酌减。: the maintenance has no amount
             maint_pending = cap_pending = False
             sentence += 1
             clause_no += 1
@@ -441,6 +446,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 marked = _mark_loading(regimens, sentence, section)
                 if reg.kind == "bare" and any(r.kind == "daily" for r in marked):
                     reg.kind = "daily"  # 每天20～60mg；维持量20～40mg: the maintenance is daily too
+                reg.maintenance = True
                 maint_pending = False
             loading_pending = False
             regimens.append(reg)
@@ -464,6 +470,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 # 每天40～100mg维持: the amount just read is the maintenance
                 last = regimens.pop()
                 _mark_loading(regimens, sentence, section)
+                last.maintenance = True
                 regimens.append(last)
             else:
                 maint_pending = True
@@ -474,8 +481,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             form = FORMS[m.group(0)]
         elif kind == "route":
             route = ROUTE_WORDS[m.group(0)]
-    if maint_pending and any(r.loading or True for r in regimens):
-        facts["maint_without_amount"] = True
+    if maint_pending and any(r.loading for r in regimens):
+        maint_without_amount = True
+    facts["maint_without_amount"] = maint_without_amount
     _resolve_once_n_times(regimens, freqs)
     facts["freqs"] = freqs
     _attach_frequencies(text, regimens, freqs)
@@ -572,7 +580,8 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
 # ---------------------------------------------------------------------------------------------
 # Selection
 # ---------------------------------------------------------------------------------------------
-def _select(regimens: list[Regimen], product: Form | None, product_route: str | None) -> tuple[list[Regimen], list[str]]:
+def _select(regimens: list[Regimen], product: Form | None, product_route: str | None,
+            maint_without_amount: bool = False) -> tuple[list[Regimen], list[str]]:
     why: list[str] = []
     pool = [r for r in regimens]
     # 1. route / dosage form
@@ -605,11 +614,17 @@ def _select(regimens: list[Regimen], product: Form | None, product_route: str | 
             why.append("oldest age band")
         elif any(r.population == "elderly" for r in pool) and any(r.population == "child" for r in pool):
             pool = [r for r in pool if r.population == "elderly"]
-    # 3. loading doses ignored when a maintenance regimen is given
-    maintenance = [r for r in pool if not r.loading]
-    if maintenance and len(maintenance) < len(pool):
-        why.append("maintenance over loading")
-        pool = maintenance
+    # 3. loading doses ignored when a maintenance regimen is given (开始…，维持量… / 首次…，以后…)
+    if pool and pool[0].loading:
+        first = pool[0]
+        maintenance = [r for r in pool if r.maintenance and r.section == first.section and r.start > first.start]
+        if maintenance:
+            why.append("maintenance over loading")
+            pool = maintenance
+        elif maint_without_amount:
+            return [], why + ["maintenance dose has no amount"]
+        else:
+            why.append("starting dose (no maintenance given)")
     return pool, why
 
 
@@ -805,8 +820,10 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         return _not_determinable("no_amount", "no amount with a unit", 0.75)
     product = product_form(name, spec)
     product_route = product.route if product is not None else None
-    pool, why = _select(regimens, product, product_route)
+    pool, why = _select(regimens, product, product_route, facts["maint_without_amount"])
     if not pool:
+        if why and why[-1] == "maintenance dose has no amount":
+            return _not_determinable("no_amount", "; ".join(why), 0.7)
         return _not_determinable("conflicting", "no regimen survives the selection rules", 0.4)
     reg = pool[0]
     if len(pool) > 1:
