@@ -57,8 +57,8 @@ class DetectorSuite:
 
     * product stage (key ``product_id``): ``price_jump`` on price changes (and re-listings in a
       region at a new price), ``cross_region_gap`` on listings and price changes. A rise that is
-      both a jump and a regional gap is reported as the jump, with the gap under
-      ``reference["related"]``: one alert per stage and event, the cause first.
+      both a jump and opens a regional gap raises both alerts: two rules, each with its own
+      reference (the previous price; the other region's price).
     * group stage (key ``generic_name``), listings only (price changes just update the state):
       ``dose_outlier`` first (a listing with a doubtful dose gets no price finding), then the
       same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
@@ -100,10 +100,10 @@ class DetectorSuite:
         detect = product_state.setdefault("detect", {})
         jump = self._jump.bind(detect.setdefault("jump", {}))
         gap = self._gap.bind(detect.setdefault("gap", {}))
-        finding = _with_related(jump.check_one(event), gap.check_one(event))
+        findings = [f for f in (jump.check_one(event), gap.check_one(event)) if f]
         jump.learn_one(event)
         gap.learn_one(event)
-        return [finding] if finding else []
+        return findings
 
     # -- group stage -----------------------------------------------------------------------
     def new_group_state(self) -> GroupDetectors:
