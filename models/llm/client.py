@@ -181,7 +181,12 @@ class LLMClient:
                 self.breaker.record_failure()
                 raise
         self.breaker.record_success()  # the server answered; a bad answer is the model's fault, not its
-        return LLMAnswer(content=_decode(answer.content), latency_s=answer.latency_s, attempts=answer.attempts)
+        try:
+            content = _decode(answer.content)
+        except LLMBadAnswerError as exc:
+            exc.latency_s = answer.latency_s
+            raise
+        return LLMAnswer(content=content, latency_s=answer.latency_s, attempts=answer.attempts)
 
     async def _post_with_retries(self, http: httpx.AsyncClient, body: dict[str, Any]) -> LLMAnswer:
         for attempt in range(1, self.max_retries + 2):

@@ -15,5 +15,6 @@ __all__ = [
 class LLMError(PriceWatchError): ...
 class LLMTimeoutError(LLMError): ...  # no answer within the request timeout, retries included
 class LLMUnavailableError(LLMError): ...  # connection refused, 5xx, 429 after the retries
-class LLMBadAnswerError(LLMError): ...  # the answer is not JSON, or not the schema's shape
+class LLMBadAnswerError(LLMError):  # the answer is not JSON, or not the schema's shape
+    latency_s: float | None = None  # set when a server did answer, so the call still counts
 class CircuitOpenError(LLMError): ...  # too many failures lately: the server is not asked now

@@ -194,6 +194,9 @@ class LLMDoseExtractor:
         self._in_flight[key] = future
         try:
             answer = await self.client.complete_json(build_messages(text, spec), ANSWER_SCHEMA)
+            content, latency_s = answer.content, answer.latency_s
+        except LLMBadAnswerError as exc:  # the server answered, badly: kept as such, so it is not asked again
+            content, latency_s = {"unusable_answer": str(exc)}, exc.latency_s
         except LLMError as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unshared failure is not logged as lost
@@ -201,12 +204,13 @@ class LLMDoseExtractor:
         finally:
             del self._in_flight[key]
         self.stats["llm_calls"] += 1
-        self.stats["llm_latencies_ms"].append(round(answer.latency_s * 1000, 1))
-        LLM_LATENCY.observe(answer.latency_s)
-        future.set_result(answer.content)
+        if latency_s is not None:
+            self.stats["llm_latencies_ms"].append(round(latency_s * 1000, 1))
+            LLM_LATENCY.observe(latency_s)
+        future.set_result(content)
         if self.cache is not None:  # cached even when it will be rejected: never sent twice
-            await self.cache.set(key, answer.content)
-        return answer.content, False
+            await self.cache.set(key, content)
+        return content, False
 
 
 Item = Mapping[str, Any]
