@@ -67,10 +67,13 @@ class DetectorSettings:
     dose_min_peers: int = 4        # fewer comparable doses than this: no dose check
 
     def __post_init__(self) -> None:
-        for name in ("peer_ratio", "peer_sure_ratio", "region_min_rise", "jump_ratio", "jump_model_ratio", "creep_ratio", "hidden_ratio",
+        for name in ("peer_ratio", "peer_sure_ratio", "jump_ratio", "jump_model_ratio", "creep_ratio", "hidden_ratio",
                      "region_ratio", "dose_ratio"):
             if getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be > 1, got {getattr(self, name)}")
+        if self.region_min_rise < 1.0 or self.ratio_tolerance < 0:
+            raise ValueError(f"need region_min_rise >= 1 and ratio_tolerance >= 0, got {self.region_min_rise} "
+                             f"and {self.ratio_tolerance}")
         for name in ("min_peers", "peer_z_min_n", "creep_min_steps", "dose_min_peers", "jump_min_history"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
