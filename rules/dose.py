@@ -295,6 +295,8 @@ class Regimen:
     clause_start: int = 0
     explicit_total: bool = False  # 每天总量 / 每日总剂量
     maintenance: bool = False  # introduced by 维持量 / 以后 / 然后
+    freq_at: int = -1  # where its frequency phrase starts
+    group: int = 0  # stretch between ; or 。: a frequency there with an amount of its own is that amount's
     notes: list[str] = field(default_factory=list)
 
 
@@ -340,7 +342,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     form: Form | None = None
     route: str | None = None
     loading_pending, maint_pending, cap_pending = False, False, False
-    section = sub = sentence = clause_no = 0
+    section = sub = sentence = clause_no = group = 0  # group: the stretch between ; or 。
     last_pop_end = last_freq_end = -10
     maint_without_amount = False
     clause_start = 0
@@ -354,6 +356,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             clause_start = end
             if m.group(0) == ",":
                 cap_pending = False
+            elif m.group(0) == ";":
+                group += 1
             continue
         if kind == "stop":
             if maint_pending and any(r.loading for r in regimens):
@@ -361,9 +365,11 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             maint_pending = cap_pending = False
             sentence += 1
             clause_no += 1
+            group += 1
             clause_start = end
             continue
         if kind == "sec":
+            group += 1
             section += 1
             sub = 0
             sentence += 1
@@ -371,6 +377,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             population, band, form, route = "adult", None, None, None
             loading_pending = maint_pending = cap_pending = False
         elif kind == "sub":
+            group += 1
             sub += 1
             sentence += 1
             clause_no += 1
@@ -382,7 +389,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             times = times_per_day(index, m)
             if times is not None:
                 last_freq_end = end
-                freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub))
+                freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub, group))
                 bracket = _BRACKET_QTY.match(text, end, end + 24)  # 每天吸入1次(2.5mg)
                 if bracket and (bracket.group("u1") or bracket.group("u2")):
                     a = parse_number(bracket.group("a"))
@@ -440,7 +447,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
                 per_body=per_body, population=population, band=band, form=form, route=route,
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
-                clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0),
+                clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0), group=group,
             )
             if maint_pending and regimens:
                 marked = _mark_loading(regimens, sentence, section)
@@ -510,7 +517,7 @@ def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
         if later and not any(f[1] <= r.start < later[0][0] for r in regimens):
             freqs.remove(f)
             regimens.append(Regimen(index=0, start=f[0], end=f[1], kind="dose", amount=f[2], unit="次",
-                                    section=f[5], sub=f[6], sentence=f[4]))
+                                    section=f[5], sub=f[6], sentence=f[4], group=f[7]))
             regimens.sort(key=lambda r: r.start)
             for i, r in enumerate(regimens):
                 r.index = i
@@ -518,6 +525,7 @@ def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
 
 def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
     """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
+    amount_groups = {r.group for r in regimens}
     for i, reg in enumerate(regimens):
         nxt_start = regimens[i + 1].start if i + 1 < len(regimens) else len(text)
         # a daily total right after a per-dose amount (一次2袋，一日2～3袋) or 分N次 after a daily total
@@ -538,6 +546,8 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                 if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section and f[6] == reg.sub:
                     if f[3] == "split_into" and reg.kind != "daily":
                         continue
+                    if f[7] != reg.group and f[7] in amount_groups:
+                        continue  # 蜜丸每次1丸，…；片剂每次4片，每天2～3次: 每天2～3次 is the 片剂's
                     chosen = f
                     break
                 if f[0] >= reg.end and f[4] == reg.sentence + 1 and f[5] == reg.section and f[3] != "split_into":
@@ -562,7 +572,7 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                     reg.kind, reg.times = "dose", chosen[2]
                     reg.notes.append("daily amount followed by a frequency read as per dose")
             else:
-                reg.times = chosen[2]
+                reg.times, reg.freq_at = chosen[2], chosen[0]
         del nxt_start
     # A frequency standing alone in its sentence (口服：每日4次。1.儿童…2.成人：每次18ml) serves the amounts after it.
     used_sentences = {r.sentence for r in regimens}
@@ -570,8 +580,11 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
     for reg in regimens:
         if reg.times is None and reg.kind != "daily" and reg.daily_total is None:
             before = [f for f in orphans if f[1] <= reg.start]
-            if not before and len(regimens) == 1 and len({f[2] for f in orphans}) == 1:
-                before = orphans  # one amount, one frequency sentence later in the text
+            if not before:  # 大蜜丸：一次1～2丸。小蜜丸：一次9～18g。一天2～3次。: a shared frequency after the list
+                after = [f for f in orphans if f[0] >= reg.end and f[5] == reg.section]
+                if after and not any(reg.end <= r.start < after[0][0] and r.times is not None and r.freq_at != after[0][0]
+                                     for r in regimens):
+                    before = after[:1]
             if before:
                 reg.times = before[-1][2]
                 reg.notes.append("frequency from a sentence of its own")
@@ -667,7 +680,12 @@ def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: Pack
 def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: Form | None) -> tuple[Range | None, str | None, str]:
     dim = dimension(unit)
     if dim == "count":
-        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units]
+        # units of spec lines that belong to another form (冲剂：每袋12g beside a 蜜丸 dose) do not count
+        own = reg.form or product
+        foreign = {c.unit for c in facts.contents
+                   if own is not None and c.form and FORMS_BY_NAME[c.form].family != own.family}
+        foreign -= {c.unit for c in facts.contents if not c.form or own is None or FORMS_BY_NAME[c.form].family == own.family}
+        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units if u not in foreign]
         if unit in CONTAINER_UNITS:
             return daily, unit, "dose stated in the container"
         named = [u for u in named if u not in CONTAINER_UNITS]

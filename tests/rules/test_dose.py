@@ -244,3 +244,42 @@ class TestPlausibility:
     def test_light_pills_still_count(self):
         r = extract_daily_dose("口服，一次20粒，一日2次。", spec="0.05g*600s")
         assert (r.daily_count, r.count_unit) == ((40, 40), "粒")
+
+
+class TestFrequencyOwnership:
+    def test_shared_frequency_after_semicolon(self):
+        r = extract_daily_dose("口服，水蜜丸一次6g、大蜜丸一次1丸，小蜜丸一次20粒；一日2次。")
+        assert r.daily == (12, 12)
+
+    def test_frequency_of_another_forms_group_is_not_borrowed(self):
+        r = extract_daily_dose("口服：蜜丸剂每次1丸，用芦根汤或温开水送服；片剂每次4片，每天2～3次。", name="银翘解毒丸")
+        assert r.reason == "no_frequency"
+
+    def test_shared_frequency_sentence_after_the_list(self):
+        r = extract_daily_dose("口服。大蜜丸：一次1～2丸。小蜜丸：一次9～18g。一天2～3次。", name="参苏丸", spec="大蜜丸：每丸重9g。")
+        assert (r.daily, r.unit) == ((2, 6), "丸")
+
+    def test_frequency_sentence_before_the_sections(self):
+        r = extract_daily_dose("口服：每日4次。1.儿童，每次用量：1～2岁，每次4.5ml。2.成人：每次18ml。")
+        assert r.daily == (72, 72)
+
+    def test_explicit_daily_total_wins_over_hourly_frequency(self):
+        r = extract_daily_dose("口服：每次2～4片，每隔1小时1次，每天总剂量为16～20片。")
+        assert r.daily == (16, 20)
+
+
+class TestStartingDoses:
+    def test_starting_dose_stands_without_maintenance(self):
+        r = extract_daily_dose("1.治疗水肿：口服，开始每次5～10mg，每天1次，需要时每天可用20mg或更大剂量。")
+        assert r.daily == (5, 10)
+
+    def test_postfix_maintenance(self):
+        r = extract_daily_dose("起始剂量为每天120～160mg，分早、晚饭后服用，连续2～3周，然后每天40～100mg维持。")
+        assert r.daily == (40, 100)
+
+
+class TestCountUnitsOfOtherForms:
+    def test_sachets_of_the_granule_line_do_not_block_a_pill_count(self):
+        r = extract_daily_dose("口服：大蜜丸每次1丸，每天3次；冲剂每次10g，每天2次。", name="藿香正气丸",
+                               spec="丸剂：大蜜丸9g；冲剂：10g。")
+        assert (r.daily_count, r.count_unit) == ((3, 3), "丸")
