@@ -6,7 +6,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any, Final
 
 from models.detectors.base import Detector, Finding
-from models.detectors.robust import peer_form, mid, modified_z, times
+from models.detectors.robust import median, mid, modified_z, peer_form, times
 from rules.severity import DOSE_LADDER, severity_for
 
 __all__ = ["DoseOutlier"]
@@ -72,19 +72,32 @@ class DoseOutlier(Detector):
         self.min_samples = min_samples
         self.min_peers = min_peers
         self._doses: dict[tuple[str, str], dict[str, float]] = {}
+        self._medians: dict[tuple[str, str], float] = {}  # cache; most listings sit at the median
 
     def learn_one(self, x: dict[str, Any]) -> None:
         dose = _dose(x)
         if dose is not None and x.get("event_type", "listing") == "listing":
-            self._doses.setdefault((peer_form(x.get("dosage_form")), dose[0]), {})[x["product_id"]] = dose[1]
+            key = (peer_form(x.get("dosage_form")), dose[0])
+            self._doses.setdefault(key, {})[x["product_id"]] = dose[1]
+            self._medians.pop(key, None)
 
     def check_one(self, x: dict[str, Any]) -> Finding | None:
         dose = _dose(x)
         if dose is None or x.get("event_type", "listing") != "listing":
             return None
         unit, value = dose
-        peers = [v for pid, v in self._doses.get((peer_form(x.get("dosage_form")), unit), {}).items()
-                 if pid != x["product_id"]]
+        key = (peer_form(x.get("dosage_form")), unit)
+        bucket = self._doses.get(key, {})
+        if x["product_id"] in bucket:  # a re-listing: compare with the others only
+            peers = [v for pid, v in bucket.items() if pid != x["product_id"]]
+        else:
+            if len(bucket) >= self.min_peers:
+                med = self._medians.get(key)
+                if med is None:
+                    med = self._medians[key] = median(list(bucket.values()))
+                if abs(value - med) < math.log(self.ratio):  # within `ratio` of the median: no check can fire
+                    return None
+            peers = list(bucket.values())
         if len(peers) < self.min_peers:
             return None
         z, med, _ = modified_z(value, peers, self.mad_floor)
