@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from models.llm.breaker import CircuitBreaker
-from models.llm.client import LLMClient, chat_request, response_format
+from models.llm.client import LLMClient, response_format
 from models.llm.errors import CircuitOpenError, LLMBadAnswerError, LLMUnavailableError
 from models.llm.prompt import FEW_SHOT, PROMPT_VERSION, SYSTEM_PROMPT, build_messages
 from models.llm.schema import ANSWER_SCHEMA, parse_answer
