@@ -32,7 +32,9 @@ relist_in_line        hard negative: a product listed in a new region at a simil
 cold_start            hard negative: a group of two manufacturers, one 2.5–4× the other
 ====================  ===========================================================================
 
-Event ids, product ids and prices are reproducible from the seed.
+About 30 % of listings leave ``pack_qty``/``min_unit`` out, to be read from the spec. Event
+ids, product ids and prices are reproducible from the seed (for one version of the dose
+engine, which picks the usable insert texts).
 """
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ _GRANULE_SPEC: Final = re.compile(r"^(\d+(?:\.\d+)?)(g)\*(\d+)(袋)\s*$")
 _ORAL_FORMS: Final = ("片", "胶囊", "颗粒")
 _MFR_SPREAD: Final = 0.12   # log-sd of manufacturers' prices around the group's (in-line spread)
 _REGION_SPREAD: Final = 0.03
+_NO_PACK_FIELDS: Final = 0.3  # share of listings without pack_qty/min_unit (EVENTS.md: read them from the spec)
 
 
 @dataclass
@@ -171,30 +174,33 @@ class _Builder:
         self.drugs, self.manufacturers, self.usages = drugs, manufacturers, usages
         self.actions: list[tuple[float, int, Callable[[float], None]]] = []
         self.out: list[tuple[float, int, dict[str, Any], str | None, str]] = []
+        self._count = 0
 
     # -- emitting --------------------------------------------------------------------------
     def _at(self, day: float, fn: Callable[[float], None]) -> None:
         heapq.heappush(self.actions, (day, self._seq(), fn))
 
     def _seq(self) -> int:
-        self._count = getattr(self, "_count", 0) + 1
+        self._count += 1
         return self._count
 
     def _emit(self, day: float, topic: str, value: dict[str, Any], kind: str | None, case: str) -> None:
         self.out.append((day, len(self.out), {"topic": topic, "key": value["product_id"], "value": value}, kind, case))
 
     def _list(self, day: float, drug: _Drug, product: _Product, region: str, price: float,
-              kind: str | None, case: str, usage: str | None = None) -> None:
+              kind: str | None, case: str) -> None:
         price = round(price, 2)
         product.prices[region] = price
-        spec = f"{product.fill or drug.strength}*{product.count}{drug.unit}"
-        self._emit(day, "drug.listings", {
+        value = {
             "product_id": product.pid, "region": region, "generic_name": drug.name,
-            "manufacturer": product.manufacturer, "dosage_form": drug.form, "spec": spec,
+            "manufacturer": product.manufacturer, "dosage_form": drug.form,
+            "spec": f"{product.fill or drug.strength}*{product.count}{drug.unit}",
             "package": f"{'复合膜袋' if drug.unit == '袋' else '铝塑泡罩'}包装，每盒装{product.count}{drug.unit}",
-            "pack_qty": product.count,
-            "min_unit": drug.unit, "pack_unit": "盒", "usage": usage or product.usage, "price": price,
-        }, kind, case)
+            "pack_qty": product.count, "min_unit": drug.unit, "pack_unit": "盒", "usage": product.usage, "price": price,
+        }
+        if self.rng.random() < _NO_PACK_FIELDS:  # some platforms leave 转换比 to be read from the spec
+            del value["pack_qty"], value["min_unit"]
+        self._emit(day, "drug.listings", value, kind, case)
 
     def _change(self, day: float, product: _Product, region: str, factor: float, kind: str | None, case: str) -> None:
         old = product.prices[region]

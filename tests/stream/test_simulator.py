@@ -32,6 +32,12 @@ class TestFeed:
             else:
                 assert value["new_price"] > 0
 
+    def test_some_listings_leave_the_pack_count_to_the_spec(self, sim):
+        listings = [l["value"] for l in sim.events if l["topic"] == "drug.listings"]
+        without = [v for v in listings if "pack_qty" not in v]
+        assert 0 < len(without) < len(listings)
+        assert all("*" in v["spec"] for v in without)
+
     def test_listing_comes_before_the_products_price_changes(self, sim):
         listed = set()
         for line in sim.events:
