@@ -421,11 +421,12 @@ class KafkaBroker(ManagedProcess):
             **self.overrides,
         }
 
-    def _java_argv(self, heap: str, main: str, *args: str) -> list[str]:
+    def _java_argv(self, heap: str, main: str, *args: str, short_lived: bool = False) -> list[str]:
         libs = ensure_kafka_libs(self.version)
         tmp = self.workdir / "tmp"  # zstd/snappy unpack native libs here: /tmp may be noexec
         tmp.mkdir(exist_ok=True)
-        return [self.java, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        jit = ["-XX:TieredStopAtLevel=1"] if short_lived else []  # C1 only: a tool run ends before C2 pays off
+        return [self.java, *jit, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
                 "-Djava.awt.headless=true", f"-Djava.io.tmpdir={tmp}", f"-Dkafka.logs.dir={self.workdir}",
                 f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
                 "-cp", f"{libs}/*", main, *args]
@@ -437,7 +438,7 @@ class KafkaBroker(ManagedProcess):
         if (self.workdir / "data" / "meta.properties").exists():
             return  # formatted by an earlier start in the same workdir: keep its data
         fmt = self._java_argv("256m", "kafka.tools.StorageTool", "format", "--standalone",
-                              "-t", kafka_cluster_id(), "-c", str(config))
+                              "-t", kafka_cluster_id(), "-c", str(config), short_lived=True)
         done = subprocess.run(fmt, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             raise ServiceStartError(f"kafka-storage format failed (status {done.returncode}):\n"
