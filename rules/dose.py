@@ -523,6 +523,9 @@ def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
                 r.index = i
 
 
+_WEAK_OR_SPLIT: Final = ("split_into", "bedtime")
+
+
 def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
     """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
     amount_groups = {r.group for r in regimens}
@@ -539,12 +542,12 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
         if reg.times is not None:
             continue
         for f in freqs:  # same clause, just before the amount: 每晚睡前服8片
-            if reg.clause_start <= f[0] and f[1] <= reg.start and f[3] != "split_into":
+            if reg.clause_start <= f[0] and f[1] <= reg.start and f[3] not in _WEAK_OR_SPLIT:
                 chosen = f
         if chosen is None:
             for f in freqs:  # forward, within the same sentence and section
                 if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section and f[6] == reg.sub:
-                    if f[3] == "split_into" and reg.kind != "daily":
+                    if (f[3] == "split_into" and reg.kind != "daily") or f[3] == "bedtime":
                         continue
                     if f[7] != reg.group and f[7] in amount_groups:
                         continue  # 蜜丸每次1丸，…；片剂每次4片，每天2～3次: 每天2～3次 is the 片剂's
@@ -559,10 +562,12 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                     break
         if chosen is None and reg.kind != "daily":
             for f in reversed(freqs):  # backward, same sentence: 每天3次，每次2片
-                if f[1] <= reg.start and f[4] == reg.sentence and f[5] == reg.section and f[3] != "split_into":
+                if f[1] <= reg.start and f[4] == reg.sentence and f[5] == reg.section and f[3] not in _WEAK_OR_SPLIT:
                     if not any(f[1] <= r.start < reg.start for r in regimens if r is not reg and r.kind != "bare"):
                         chosen = f
                     break
+        if chosen is None and reg.kind != "daily":  # 一次1丸，睡前服: bedtime alone means once a day
+            chosen = next((f for f in freqs if f[3] == "bedtime" and f[4] == reg.sentence and f[5] == reg.section), None)
         if chosen is not None:
             if reg.kind == "daily":
                 if chosen[3] == "split_into" or text[chosen[0]:chosen[0] + 1] == "分":
@@ -576,7 +581,7 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
         del nxt_start
     # A frequency standing alone in its sentence (口服：每日4次。1.儿童…2.成人：每次18ml) serves the amounts after it.
     used_sentences = {r.sentence for r in regimens}
-    orphans = [f for f in freqs if f[4] not in used_sentences and f[3] != "split_into"]
+    orphans = [f for f in freqs if f[4] not in used_sentences and f[3] not in _WEAK_OR_SPLIT]
     for reg in regimens:
         if reg.times is None and reg.kind != "daily" and reg.daily_total is None:
             before = [f for f in orphans if f[1] <= reg.start]

@@ -59,7 +59,8 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
-    FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|临睡前|睡前|早晨(?=一次|1次)|清晨(?=一次|1次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
+    FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|(?:临睡前|睡前|早晨|清晨)(?=(?:服用?|口服)?(?:1|一)次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
+    FrequencyRule("bedtime", r"(?:临睡前|睡前)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
     FrequencyRule("latin", r"(?<![A-Za-z])(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])", None),
     FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"$", _same),  # text cut off right after the number
 )

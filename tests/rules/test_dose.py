@@ -283,3 +283,13 @@ class TestCountUnitsOfOtherForms:
         r = extract_daily_dose("口服：大蜜丸每次1丸，每天3次；冲剂每次10g，每天2次。", name="藿香正气丸",
                                spec="丸剂：大蜜丸9g；冲剂：10g。")
         assert (r.daily_count, r.count_unit) == ((3, 3), "丸")
+
+
+class TestBedtime:
+    @pytest.mark.parametrize("usage, daily", [
+        ("口服，一次1丸，睡前服。", (1, 1)),
+        ("吸入：成人每天2次，每次200μg，于晚上睡前和早晨各吸1次。", (400, 400)),
+        ("口服，一次9～13粒，1次/d，临睡前服。", (9, 13)),
+    ])
+    def test_bedtime_is_once_a_day_only_when_nothing_else_is_said(self, usage, daily):
+        assert extract_daily_dose(usage).daily == daily
