@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Final, Mapping
 
-from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_PATTERN, ROUTE_WORDS, Form, form_match, product_form
+from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, Form, form_match, product_form
 from rules.frequency import FREQUENCY_RULES, frequency_pattern, times_per_day
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
 from rules.spec import S_UNIT, PackFacts, UnitContent, parse_pack
 from rules.units import (
-    CONTAINER_UNITS, COUNT_UNITS, HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, to_base,
+    CONTAINER_UNITS, HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, to_base,
     trie_pattern,
 )
 
@@ -530,7 +530,6 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
     """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
     amount_groups = {r.group for r in regimens}
     for i, reg in enumerate(regimens):
-        nxt_start = regimens[i + 1].start if i + 1 < len(regimens) else len(text)
         # a daily total right after a per-dose amount (一次2袋，一日2～3袋) or 分N次 after a daily total
         if reg.kind == "dose" and i + 1 < len(regimens):
             nxt = regimens[i + 1]
@@ -578,7 +577,6 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                     reg.notes.append("daily amount followed by a frequency read as per dose")
             else:
                 reg.times, reg.freq_at = chosen[2], chosen[0]
-        del nxt_start
     # A frequency standing alone in its sentence (口服：每日4次。1.儿童…2.成人：每次18ml) serves the amounts after it.
     used_sentences = {r.sentence for r in regimens}
     orphans = [f for f in freqs if f[4] not in used_sentences and f[3] not in _WEAK_OR_SPLIT]
@@ -644,11 +642,6 @@ def _select(regimens: list[Regimen], product: Form | None, product_route: str | 
         else:
             why.append("starting dose (no maintenance given)")
     return pool, why
-
-
-def _first_useful(pool: list[Regimen]) -> Regimen:
-    """The first listed; a bare amount only when no marked amount precedes it in its clause."""
-    return pool[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Final
 
 from rules.forms import FORM_PATTERN, FORMS, Form
-from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
-from rules.units import CONTAINER_UNITS, COUNT_UNITS, normalise_unit, to_base
+from rules.numerals import normalise_text, parse_number
+from rules.units import CONTAINER_UNITS, normalise_unit, to_base
 
 __all__ = ["UnitContent", "PackFacts", "parse_pack", "S_UNIT"]
 
