@@ -131,8 +131,10 @@ def run(args: argparse.Namespace) -> int:
     print("count failures:  ", json.dumps(summary["count_failures"], ensure_ascii=False) or "{}")
     if reasons:
         print("reason mismatches:", json.dumps(dict(reasons), ensure_ascii=False))
-    if "llm_calls" in stats:
-        print(f"routed to LLM: {stats['llm_calls']} of {len(records)}")
+    if "llm_calls" in stats or "routed" in stats:
+        routed = stats.get("routed", stats.get("llm_calls"))
+        print(f"routed to LLM: {routed} of {len(records)}   (LLM calls: {stats.get('llm_calls')}, "
+              f"cache hits: {stats.get('cache_hits', 0)}, errors: {stats.get('llm_errors', 0)})")
     latencies = [float(x) for x in stats.get("llm_latencies_ms") or []]
     if latencies:
         print("LLM latency ms: p50 {:.0f}  p90 {:.0f}  p99 {:.0f}  (mean {:.0f})".format(
