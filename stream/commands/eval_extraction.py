@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", type=Path, default=Path("data/inserts_dev.labeled.jsonl"))
     parser.add_argument("--inserts", type=Path, default=None,
                         help="insert records (JSONL); fills name/spec/package/usage the label lines lack")
-    parser.add_argument("--misses", type=Path, default=Path("extraction_misses.txt"), help="misses are written here")
+    parser.add_argument("--misses", type=Path, default=Path("var/extraction_misses.txt"), help="misses are written here")
     parser.add_argument("--method", choices=("rules", "hybrid", "llm"), default="rules")
     parser.add_argument("--concurrency", type=int, default=8, help="LLM requests in flight (hybrid/llm)")
     parser.set_defaults(func=run)
