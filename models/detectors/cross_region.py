@@ -18,8 +18,9 @@ class CrossRegionGap(Detector):
     other region (NHSA's 1.5× line) while the region's price before the event was under that
     line (or the region is new). A region left high because another region cut its price is
     not re-reported on every small move afterwards, and cuts never alert; a price change opens
-    a gap only with a rise of at least `min_rise` (an ordinary small move that tips a gap
-    another region's cut left just under the line is not a manipulation). The state is the
+    a gap only with a rise of at least `min_rise` (an ordinary move, or one step of a creeping
+    run, that tips a gap another region's cut left just under the line is reported as what it
+    is, if anything, not as a regional gap). The state is the
     product's last price per region, a JSON-able dict: `bind` it before use.
 
     Parameters
@@ -42,7 +43,7 @@ class CrossRegionGap(Detector):
 
     alert_type = "cross_region_gap"
 
-    def __init__(self, ratio: float = 1.5, min_rise: float = 1.1) -> None:
+    def __init__(self, ratio: float = 1.5, min_rise: float = 1.2) -> None:
         if ratio <= 1 or min_rise < 1:
             raise ValueError(f"need ratio > 1 and min_rise >= 1, got {ratio} and {min_rise}")
         self.ratio = ratio

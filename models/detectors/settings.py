@@ -56,7 +56,8 @@ class DetectorSettings:
 
     # -- cross_region_gap: one product's price across regions
     region_ratio: float = 1.5      # NHSA: the same product ≥1.5× its price in another region
-    region_min_rise: float = 1.1   # a price change opens a gap only by a rise of ≥10 %, not by an ordinary small move
+    region_min_rise: float = 1.2   # a price change opens a gap only by a material rise (≥20 %, as jump_model_ratio),
+                                   # not by an ordinary move or one step of a creeping run
 
     # -- dose_outlier: extracted daily dose against the peer group (two independent checks)
     dose_ratio: float = 3.0        # at least 3× (or under 1/3 of) the peer median dose …
