@@ -48,6 +48,7 @@ _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 _ANY_DIGIT: Final = re.compile(r"\d")
+_VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)\(({_NUM})(ml|mL|毫升)\)")
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,17 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     return qty, qty_unit, units
 
 
+def _volume_contents(contents: list[UnitContent], volumes: list[tuple[str, str, str, str]]) -> list[UnitContent]:
+    extra = []
+    for amount, measure, volume, volume_unit in volumes:
+        a, v = parse_number(amount), parse_number(volume)
+        for c in contents:
+            if a is not None and v and c.amount == a and c.measure == normalise_unit(measure) and c.per == 1:
+                extra.append(UnitContent(c.unit, v, normalise_unit(volume_unit), 1.0, c.form))
+                break
+    return extra
+
+
 @lru_cache(maxsize=8192)  # pure and keyed by two short strings: specs repeat across listings
 def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     """Per-unit contents and pack size from the spec, then the package.
@@ -181,11 +193,14 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     """
     spec_text = normalise_text(spec)
     package_text = normalise_text(package)
+    volumes = _VOLUME_IN_BRACKETS.findall(spec_text) if "(" in spec_text else []
     if "(" in spec_text:
         spec_text = _PARENS.sub("", spec_text)
     if "(" in package_text:
         package_text = _PARENS.sub("", package_text)
     contents = _read_contents(spec_text)
+    if volumes:  # 注射剂：100mg(5ml): one 支 holds 5 ml too, for a dose stated in ml
+        contents += _volume_contents(contents, volumes)
     qty, qty_unit, units = _pack_count(spec_text)
     package_contents = _read_contents(package_text)
     if not contents:

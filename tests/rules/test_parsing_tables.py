@@ -103,3 +103,8 @@ class TestSpec:
     def test_spec_lines_keep_their_form(self):
         forms = [c.form for c in parse_pack("水蜜丸每10粒重1g，大蜜丸每丸重9g").contents]
         assert forms == ["水蜜丸", "大蜜丸"]
+
+
+def test_bracketed_volume_is_a_content_too():
+    contents = parse_pack("注射剂：100mg(5ml)。").contents
+    assert {(c.unit, c.amount, c.measure) for c in contents} == {("支", 100.0, "mg"), ("支", 5.0, "ml")}
