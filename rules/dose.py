@@ -177,6 +177,7 @@ _SCANNER: Final = _compile_scanner(_TOKENS)
 _PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
 _PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
+_BODY_HINT: Final = re.compile(r"体|公斤|千克|kg|平方米")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
@@ -301,19 +302,22 @@ class Regimen:
 
 
 def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
-    g = m.group
-    a = parse_number(g(p + "a"))
-    if g(p + "c") is not None:
-        b, unit = parse_number(g(p + "c")), g(p + "u3")
+    a_text, b_text, c_text, u1, u2, u3 = m.group(*_QTY_GROUPS[p])
+    a = parse_number(a_text)
+    if c_text is not None:
+        b, unit = parse_number(c_text), u3
     else:
-        b = parse_number(g(p + "b")) if g(p + "b") else a
-        unit = g(p + "u1") or g(p + "u2")
+        b = parse_number(b_text) if b_text else a
+        unit = u1 or u2
     if a is None or b is None or unit is None:
         return None
     lo, hi = (a, b) if a <= b else (b, a)
     if hi <= 0:
         return None
     return (lo, hi), normalise_unit(unit)
+
+
+_QTY_GROUPS: Final = {p: tuple(p + g for g in ("a", "b", "c", "u1", "u2", "u3")) for p in "dpqbh"}
 
 
 def _age_band(text: str) -> tuple[float, float]:
@@ -409,14 +413,19 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             amount, unit = read
             if cap_pending:
                 facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
-            after = text[end:end + 8]
-            before = text[max(0, start - 8):start]
-            per_day_after = bool(_PER_DAY_AFTER.match(after))
-            if unit in ("kg",) or (not per_day_after and _RATE_AFTER.match(after) and not _PER_BODY.match(after)):
+            per_day_after = per_body = False
+            if text.startswith(("/", "每"), end):  # 2mg/kg, 5mg/d, 10g/袋, 1ml/min, 20ml每公斤
+                after = text[end:end + 8]
+                per_day_after = bool(_PER_DAY_AFTER.match(after))
+                per_body = bool(_PER_BODY.match(after))
+                if not per_day_after and not per_body and _RATE_AFTER.match(after):
+                    continue
+                if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
+                    continue
+            if unit == "kg":
                 continue
-            if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
-                continue
-            per_body = bool(_PER_BODY.match(after)) or bool(_PER_BODY_BEFORE.search(before))
+            if not per_body and _BODY_HINT.search(text, max(0, start - 8), start):
+                per_body = bool(_PER_BODY_BEFORE.search(text[max(0, start - 8):start]))
             reg_kind = "dose" if kind == "post" else kind
             if kind == "bare" and per_day_after:
                 reg_kind = "daily"

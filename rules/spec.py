@@ -48,6 +48,7 @@ _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 _ANY_DIGIT: Final = re.compile(r"\d")
+_HAS_TIMES: Final = re.compile(r"[*×xX]")
 _VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)\(({_NUM})(ml|mL|毫升)\)")
 
 
@@ -114,15 +115,15 @@ def _read_contents(text: str) -> list[UnitContent]:
         for amount, measure in values:
             contents.append(UnitContent(unit, amount, measure, per, form.name if form else None))
 
-    for m in _PER_UNIT.finditer(text):
+    for m in (_PER_UNIT.finditer(text) if "每" in text else ()):
         per = parse_number(m.group("n")) if m.group("n") else 1.0
         values = _amounts(m.group("amt") + m.group("mu") + m.group("tail"))
         add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
-    for m in _TIMES.finditer(text):
+    for m in (_TIMES.finditer(text) if _HAS_TIMES.search(text) else ()):
         add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
-    for m in _SLASH.finditer(text):
+    for m in (_SLASH.finditer(text) if "/" in text else ()):
         add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
-    for m in _STRENGTH.finditer(text):
+    for m in (_STRENGTH.finditer(text) if ":" in text or "：" in text else ()):
         form = FORMS[m.group("form")]
         if any(s <= m.start("list") < e for s, e in taken):
             continue
@@ -137,7 +138,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     qty, qty_unit = None, None
     if not text or not _ANY_DIGIT.search(text):
         return qty, qty_unit, units
-    board = _PER_BOARD.search(text)
+    board = _PER_BOARD.search(text) if "每板" in text else None
     if board:
         qty, qty_unit = float(board.group("n")) * float(board.group("m")), _unit_of(board.group("unit"), None)
     for m in _COUNT.finditer(text):
@@ -150,7 +151,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
             for factor in re.findall(r"\d+", m.group("more")):
                 n *= float(factor)
             qty, qty_unit = n, unit
-    for m in _BOX_HOLDS.finditer(text):
+    for m in (_BOX_HOLDS.finditer(text) if "装" in text or "每" in text else ()):
         unit = _unit_of(m.group("unit"), None)
         if unit not in CONTAINER_UNITS:
             units.append(unit)
