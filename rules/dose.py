@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Final, Mapping
 
 from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, Form, form_match, product_form
-from rules.frequency import FREQUENCY_RULES, frequency_pattern, times_per_day
+from rules.frequency import FREQUENCY_RULES, frequency_at, frequency_pattern
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
 from rules.spec import S_UNIT, PackFacts, UnitContent, parse_pack
 from rules.units import (
@@ -162,7 +162,9 @@ _FILLER: Final = r"(?:[^\d,;。:~()一二两三四五六七八九十半次日天
 _TOKENS: Final = [
     ("sec", r"(?:(?<=^)|(?<=[。;,:)\]]))(?:\d{1,2}[.、](?![\d])|[一二三四五六七八九十][、.])"),
     ("sub", r"\(\d{1,2}\)|[①-⑳]|(?:(?<=^)|(?<=[。;,:]))[a-zA-Z][.、)]"),
-    *((f"freq{i}", frequency_pattern(i)) for i in range(len(FREQUENCY_RULES))),
+    # every frequency rule in one token (each behind its own guard); `frequency_at` says which one matched
+    ("freq", "|".join(_first_char_guard(frequency_pattern(i)) + f"(?:{frequency_pattern(i)})"
+                      for i in range(len(FREQUENCY_RULES)))),
     ("daily", rf"(?:{_DAY}|每24小时)(?:总?量|剂量|用量)?(?:[内口]?服用?|用药|给药|服药|用|量|为|约|吸入|注射|冲服|内服|研汁冲服)?{_FILLER}{_qty('d')}(?!/次|次)"),
     ("dose", rf"{_DOSE_LEAD}(?:量)?{_FILLER}{_qty('p')}"),
     ("post", rf"{_qty('q')}/次"),
@@ -388,12 +390,11 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if population == "band":
                 population, band = "adult", None
             loading_pending = cap_pending = False
-        elif kind.startswith("freq"):
-            index = int(kind[4:])
-            times = times_per_day(index, m)
+        elif kind == "freq":
+            rule, times, _ = frequency_at(text, start) or ("", None, end)
             if times is not None:
                 last_freq_end = end
-                freqs.append((start, end, times, FREQUENCY_RULES[index].name, sentence, section, sub, group))
+                freqs.append((start, end, times, rule, sentence, section, sub, group))
                 bracket = _BRACKET_QTY.match(text, end, end + 24)  # 每天吸入1次(2.5mg)
                 if bracket and (bracket.group("u1") or bracket.group("u2")):
                     a = parse_number(bracket.group("a"))

@@ -12,7 +12,9 @@ from typing import Callable, Final
 
 from rules.numerals import NUMBER_PATTERN, parse_number
 
-__all__ = ["FrequencyRule", "FREQUENCY_RULES", "DAY_PREFIX", "frequency_pattern", "times_per_day", "parse_frequency"]
+__all__ = [
+    "FrequencyRule", "FREQUENCY_RULES", "DAY_PREFIX", "frequency_pattern", "times_per_day", "frequency_at", "parse_frequency",
+]
 
 Range = tuple[float, float]
 Convert = Callable[[float], float]
@@ -104,6 +106,21 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
 
 _GROUP_NAMES: Final = tuple((f"f{i}_a", f"f{i}_b") for i in range(len(FREQUENCY_RULES)))
 _ALL: Final = re.compile("|".join(f"(?P<r{i}>{frequency_pattern(i)})" for i in range(len(FREQUENCY_RULES))))
+
+
+def frequency_at(text: str, pos: int) -> tuple[str, Range | None, int] | None:
+    """``(rule name, times per day, end)`` of the frequency phrase starting at `pos`, if any.
+
+    Examples
+    --------
+    >>> frequency_at("口服，一日2~3次。", 3)
+    ('per_day', (2.0, 3.0), 9)
+    """
+    match = _ALL.match(text, pos)
+    if match is None:
+        return None
+    index = int(match.lastgroup[1:])
+    return FREQUENCY_RULES[index].name, times_per_day(index, match), match.end()
 
 
 def parse_frequency(text: str) -> Range | None:
