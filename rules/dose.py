@@ -184,7 +184,8 @@ _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|�
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
 _HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
-_VERB_LEAD: Final = re.compile(r"(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?约?$")
+_VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药))约?$")
+_STARTING_AMOUNT: Final = re.compile(r"[^,;。:]{0,4}?(?:\d|每次|一次|剂量|量为|[一二两三四五六七八九十半]次)")
 _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
@@ -481,7 +482,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if population in ("child", "elderly", "band") and start - last_pop_end <= 4:
                 population, band = "adult", None
         elif kind == "loading":
-            loading_pending = True
+            # 开始每次5mg is a starting dose; 月经干净后开始用药 only says when to start
+            loading_pending = not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))
         elif kind == "maint":
             if regimens and start == regimens[-1].end and m.group(0).startswith("维持"):
                 # 每天40～100mg维持: the amount just read is the maintenance
