@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from types import MappingProxyType
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final, Mapping
 
 from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, Form, form_match, product_form
@@ -56,6 +56,10 @@ _BARE_LEAD: Final = re.compile(
     r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液)剂?)*$"
 )
 
+
+# ---------------------------------------------------------------------------------------------
+# The scanner: one regex, each token behind a first-character guard
+# ---------------------------------------------------------------------------------------------
 def _first_chars(items: Any) -> set[str] | None:
     """Characters a parsed regex can start with (``None``: any). Used only to skip positions fast."""
     from re import _constants as c  # noqa: PLC0415 - private, guarded by the caller
