@@ -164,6 +164,8 @@ _DAY: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|全日|(?<![\d�
 _DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|次|一(?=\d))"  # 一4片: a slip for 一次4片
 _FILLER: Final = r"(?:[^\d,;。:~()一二两三四五六七八九十半次日天]{0,6}?)"
 _TOKENS: Final = [
+    ("stop", r"。"),  # punctuation first: no other token starts with it, and it is the commonest
+    ("comma", r"[,:;]"),
     ("sec", r"(?:(?<=^)|(?<=[。;,:)\]]))(?:\d{1,2}[.、](?![\d])|[一二三四五六七八九十][、.])"),
     ("sub", r"\(\d{1,2}\)|[①-⑳]|(?:(?<=^)|(?<=[。;,:]))[a-zA-Z][.、)]"),
     # every frequency rule in one token (each behind its own guard); `frequency_at` says which one matched
@@ -175,9 +177,6 @@ _TOKENS: Final = [
     ("bare", _qty("b")),
     ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|个月|月龄)(?:~{_NUM}(?:周岁|岁))?(?:以下|以内|以上|及以上|或以上|之内|内)?|周岁以内|不满{_NUM}(?:周)?岁|周岁|{_NUM}周以下)"),
     ("word", trie_pattern(WORD_KIND)),
-    ("stop", r"。"),
-    ("comma", r"[,:;]"),
-    ("alt", r"或"),
 ]
 _SCANNER: Final = _compile_scanner(_TOKENS)
 _PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
