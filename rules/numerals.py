@@ -36,6 +36,7 @@ _LATIN_DIGIT_RUN: Final = re.compile(
     r"(?<![A-Za-z])(?=[0-9lO.]*[lO])[0-9lO][0-9lO.]*(?=[~～\-mgμuLKIU%/岁次袋片粒丸支瓶包天日周个滴喷揿粒克毫微升\d.,，、×*])"
 )
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
+_HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
 _SPACES: Final = re.compile(r"[ \t\u3000\xa0]+")
 _HAS_SPACE: Final = re.compile(r"[ \t\u3000\xa0]")
 _HAS_TYPO: Final = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPO_FIXES))
@@ -70,6 +71,8 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
+    if "<" in text:
+        text = _HTML_BREAK.sub("", text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if _HAS_SPACE.search(text):

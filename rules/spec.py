@@ -26,7 +26,7 @@ _LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}
 
 # 每粒装0.3g / 每100粒重6g / 每丸重9g / 每袋装:5g;15g / 每支10ml / 每块重10.5g;15g
 _PER_UNIT: Final = re.compile(
-    rf"每(?P<n>{_NUM})?(?P<unit>{_PIECE})(?:装量|装|重|净重|内装|含量|为)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
+    rf"(?:每(?P<n>{_NUM})?|(?<![\d.每])(?P<n2>\d+)(?=[粒丸片]约?重))(?P<unit>{_PIECE})约?(?:装量|装|重|净重|内装|含量|为)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
 )
 # 15g/袋 / 10ml/支 / 0.5g/片或1g/片
 _SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
@@ -49,7 +49,7 @@ _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 _ANY_DIGIT: Final = re.compile(r"\d")
 _HAS_TIMES: Final = re.compile(r"[*×xX]")
-_VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)\(({_NUM})(ml|mL|毫升)\)")
+_VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)[(/]({_NUM})(ml|mL|毫升)")  # 100mg(5ml), 40mg/2ml
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ def _read_contents(text: str) -> list[UnitContent]:
         for amount, measure in values:
             contents.append(UnitContent(unit, amount, measure, per, form.name if form else None))
 
-    for m in (_PER_UNIT.finditer(text) if "每" in text else ()):
-        per = parse_number(m.group("n")) if m.group("n") else 1.0
+    for m in (_PER_UNIT.finditer(text) if "每" in text or "重" in text else ()):
+        per_text = m.group("n") or m.group("n2")
+        per = parse_number(per_text) if per_text else 1.0
         values = _amounts(m.group("amt") + m.group("mu") + m.group("tail"))
         add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
     for m in (_TIMES.finditer(text) if _HAS_TIMES.search(text) else ()):
@@ -194,7 +195,7 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     """
     spec_text = normalise_text(spec)
     package_text = normalise_text(package)
-    volumes = _VOLUME_IN_BRACKETS.findall(spec_text) if "(" in spec_text else []
+    volumes = _VOLUME_IN_BRACKETS.findall(spec_text) if "ml" in spec_text or "毫升" in spec_text else []
     if "(" in spec_text:
         spec_text = _PARENS.sub("", spec_text)
     if "(" in package_text:

@@ -108,3 +108,12 @@ class TestSpec:
 def test_bracketed_volume_is_a_content_too():
     contents = parse_pack("注射剂：100mg(5ml)。").contents
     assert {(c.unit, c.amount, c.measure) for c in contents} == {("支", 100.0, "mg"), ("支", 5.0, "ml")}
+
+
+@pytest.mark.parametrize("spec, per_unit", [("水丸：18粒重1g。", 1 / 18), ("每45粒约重3克", 3 / 45)])
+def test_weight_of_n_pills_without_mei(spec, per_unit):
+    assert parse_pack(spec).contents[0].base_per_unit == pytest.approx(per_unit)
+
+
+def test_markup_is_dropped():
+    assert normalise_text("每晚一粒。<br/>1.洗净双手") == "每晚一粒。1.洗净双手"
