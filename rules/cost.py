@@ -19,7 +19,7 @@ from rules.units import CONTAINER_UNITS, dimension, same_count_unit, to_base
 __all__ = ["CostResult", "cost_listing", "daily_cost"]
 
 Range = tuple[float, float]
-_FORM_UNITS: Final = ("粒", "片", "丸")
+_FORM_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
 
 
 @dataclass(frozen=True)

@@ -665,12 +665,16 @@ def _select(regimens: list[Regimen], product: Form | None, product_route: str | 
 _IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
 
 
+_S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
+
+
 def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: PackFacts) -> str:
+    """`s` in `0.3g*12s`: the unit the dose counts in, else the product form's, else 粒."""
     if unit != S_UNIT:
         return unit
-    if dose_unit in ("粒", "片", "丸"):
+    if dose_unit in _S_UNITS:
         return dose_unit
-    if product is not None and product.unit in ("粒", "片", "丸"):
+    if product is not None and product.unit in _S_UNITS:
         return product.unit
     for u in facts.count_units:
         if u in ("粒", "片", "丸"):
