@@ -49,6 +49,7 @@ _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 _ANY_DIGIT: Final = re.compile(r"\d")
 _HAS_TIMES: Final = re.compile(r"[*×xX]")
+_BARE_SPEC: Final = re.compile(rf"^(?P<a>{_NUM})(?P<am>{_MEASURE})(?:[:：/](?P<v>{_NUM})(?P<vm>ml|mL|毫升))?[。.]?$")
 _VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)[(/]({_NUM})(ml|mL|毫升)")  # 100mg(5ml), 40mg/2ml
 
 
@@ -159,6 +160,26 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     return qty, qty_unit, units
 
 
+def _bare_spec(spec_text: str, package_text: str) -> list[UnitContent]:
+    """A spec that is only an amount (`5ml`, `150g`, `25mg:5ml`, `0.1g` with `16片/盒`): one unit's content.
+
+    The unit is the pack's piece when the texts count one (片, 粒 …, or `s`), else a container (瓶).
+    """
+    m = _BARE_SPEC.match(spec_text)
+    if m is None:
+        return []
+    _, _, units = _pack_count(spec_text + package_text)
+    piece = next((u for u in units if u not in CONTAINER_UNITS), None)
+    out = []
+    for amount, measure in ((m.group("a"), m.group("am")), (m.group("v"), m.group("vm"))):
+        value = parse_number(amount) if amount else None
+        if value:
+            unit = normalise_unit(measure)
+            holder = piece or ("瓶" if unit in ("ml", "L", "g", "kg") or m.group("v") else S_UNIT)
+            out.append(UnitContent(holder, value, unit))
+    return out
+
+
 def _volume_contents(contents: list[UnitContent], volumes: list[tuple[str, str, str, str]]) -> list[UnitContent]:
     extra = []
     for amount, measure, volume, volume_unit in volumes:
@@ -201,6 +222,8 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     if "(" in package_text:
         package_text = _PARENS.sub("", package_text)
     contents = _read_contents(spec_text)
+    if not contents and spec_text:
+        contents = _bare_spec(spec_text, package_text)
     if volumes:  # 注射剂：100mg(5ml): one 支 holds 5 ml too, for a dose stated in ml
         contents += _volume_contents(contents, volumes)
     qty, qty_unit, units = _pack_count(spec_text)

@@ -67,3 +67,13 @@ class TestNoGuess:
         d = _cost("口服。一次2粒，一日3次。", spec="0.3g*12粒*2板", price=24.0).to_dict()
         assert d["daily_cost"] == [6.0, 6.0] and set(d) == {
             "pack_qty", "min_unit", "unit_price", "cost_per_yuan", "daily_cost", "cost_reason"}
+
+
+class TestBareSpecs:
+    def test_a_jar_given_only_by_weight(self):
+        c = _cost("口服，一次10g，一日2次。", spec="150g", price=30.0)
+        assert c.daily_cost == (4.0, 4.0)
+
+    def test_a_bare_strength_with_the_package_piece(self):
+        c = _cost("口服，一次0.2g，一日3次。", spec="0.1g", package="16片/盒", price=16.0)
+        assert (c.min_unit, c.unit_price, c.daily_cost) == ("片", 1.0, (6.0, 6.0))
