@@ -161,7 +161,7 @@ def _qty(p: str) -> str:
 
 
 _DAY: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|全日|(?<![\d一二两三四五六七八九十第])日)"
-_DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|次|一(?=\d))"  # 一4片: a slip for 一次4片
+_DOSE_LEAD: Final = r"(?:一次|每次|1次|每回|一回|单次|每剂|每服|次|一(?=\d))"  # 一4片: a slip for 一次4片
 _FILLER: Final = r"(?:[^\d,;。:~()一二两三四五六七八九十半次日天]{0,6}?)"
 _TOKENS: Final = [
     ("stop", r"。"),  # punctuation first: no other token starts with it, and it is the commonest
