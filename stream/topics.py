@@ -28,5 +28,5 @@ inputs = app.topic(LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, **_raw)
 enriched = app.topic(ENRICHED_TOPIC, **_raw)
 alerts = app.topic(ALERTS_TOPIC, **_raw)
 deadletter = app.topic(DEADLETTER_TOPIC, **_raw)
-group_events = app.topic(GROUP_EVENTS_TOPIC, key_type=str, value_type=dict, key_serializer="raw",
-                         value_serializer="json", partitions=settings.partitions, internal=True)
+group_events = app.topic(GROUP_EVENTS_TOPIC, key_serializer="raw", value_serializer="json",
+                         partitions=settings.partitions, internal=True)  # values arrive as plain dicts
