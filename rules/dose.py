@@ -175,7 +175,9 @@ _TOKENS: Final = [
     ("dose", rf"{_DOSE_LEAD}(?:量)?{_FILLER}{_qty('p')}"),
     ("post", rf"{_qty('q')}/次"),
     ("bare", _qty("b")),
-    ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|个月|月龄)(?:~{_NUM}(?:周岁|岁))?(?:以下|以内|以上|及以上|或以上|之内|内)?|周岁以内|不满{_NUM}(?:周)?岁|周岁|{_NUM}周以下)"),
+    # ages: 1~3岁, 五岁以下, 周岁以内; months only as an age (6个月以下, 3个月~1岁, 6个月婴儿), not 连续2~3个月
+    ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|(?:个月|月龄)(?=以下|以内|以上|~|至|婴|小儿|儿童|患儿|者|的))"
+            rf"(?:~{_NUM}(?:周岁|岁))?(?:以下|以内|以上|及以上|或以上|之内|内)?|周岁以内|不满{_NUM}(?:周)?岁|周岁|{_NUM}周以下)"),
     ("word", trie_pattern(WORD_KIND)),
 ]
 _SCANNER: Final = _compile_scanner(_TOKENS)
@@ -353,7 +355,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     route: str | None = None
     loading_pending, maint_pending, cap_pending = False, False, False
     section = sub = sentence = clause_no = group = 0  # group: the stretch between ; or 。
-    last_pop_end = last_freq_end = -10
+    last_pop_end = last_freq_end = last_phase_end = -10
     maint_without_amount = False
     clause_start = 0
     for m in _SCANNER.finditer(text):
@@ -436,7 +438,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 reg_kind = "daily"
             if kind == "bare" and not per_body:
                 lead = text[max(clause_start, text.rfind(")", 0, start) + 1):start]
-                if not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily" and start - last_freq_end > 1:
+                if (not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily"
+                        and start - last_freq_end > 1 and start != last_phase_end):  # …改为维持量40～80mg
                     continue
             if kind == "dose":
                 facts["has_dose_lead"] = True
@@ -487,7 +490,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         elif kind == "loading":
             # 开始每次5mg is a starting dose; 月经干净后开始用药 only says when to start
             loading_pending = not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))
+            last_phase_end = end
         elif kind == "maint":
+            last_phase_end = end
             if regimens and start == regimens[-1].end and m.group(0).startswith("维持"):
                 # 每天40～100mg维持: the amount just read is the maintenance
                 last = regimens.pop()
@@ -648,7 +653,8 @@ def _select(regimens: list[Regimen], product: Form | None, product_route: str | 
     # 3. loading doses ignored when a maintenance regimen is given (开始…，维持量… / 首次…，以后…)
     if pool and pool[0].loading:
         first = pool[0]
-        maintenance = [r for r in pool if r.maintenance and r.section == first.section and r.start > first.start]
+        maintenance = [r for r in pool if r.maintenance and r.section == first.section and r.start > first.start
+                       and r.sentence <= first.sentence + 1]  # the maintenance follows its loading dose
         if maintenance:
             why.append("maintenance over loading")
             pool = maintenance

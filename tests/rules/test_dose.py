@@ -293,3 +293,17 @@ class TestBedtime:
     ])
     def test_bedtime_is_once_a_day_only_when_nothing_else_is_said(self, usage, daily):
         assert extract_daily_dose(usage).daily == daily
+
+
+class TestPhases:
+    def test_maintenance_right_after_its_marker_words(self):
+        r = extract_daily_dose("深部肌内注射1次80～160mg，每4周1次，连续2～3个月后改为维持量40～80mg，每4周1次。")
+        assert r.daily == pytest.approx((40 / 28, 80 / 28), rel=1e-3)
+
+    def test_months_of_treatment_are_not_an_age_band(self):
+        r = extract_daily_dose("口服，每次2片，每天3次，连续2～3个月为一疗程。")
+        assert r.daily == (6, 6) and "band" not in r.why
+
+    def test_months_as_an_age(self):
+        r = extract_daily_dose("口服，六个月以内小儿一次0.125g；七至十二个月一次0.25g；一岁至二岁一次0.375g，一日3次。")
+        assert r.daily == (1.125, 1.125)
