@@ -30,7 +30,8 @@ class FrequencyRule(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, name: str, template: str, convert: Convert | None = None, fixed: float | None = None):
+    def __new__(cls, name: str, template: str, convert: Convert | None = None,
+                fixed: float | Range | None = None):
         return super().__new__(cls, (name, template, convert, fixed))
 
     name = property(lambda self: self[0])
@@ -57,6 +58,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
+    FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日)或隔(?:日|天)(?:(?:1|一)次)?", fixed=(0.5, 1.0)),
     FrequencyRule("every_other_day", r"隔(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
     FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
@@ -87,8 +89,8 @@ def frequency_pattern(rule_index: int) -> str:
 def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     """Times per day ``(min, max)`` for a match of rule `rule_index`; ``None`` when unreadable."""
     rule = FREQUENCY_RULES[rule_index]
-    if rule.fixed is not None:
-        return (rule.fixed, rule.fixed)
+    if rule.fixed is not None:  # a constant, or a constant range (每日或隔日一次)
+        return rule.fixed if isinstance(rule.fixed, tuple) else (rule.fixed, rule.fixed)
     if rule.convert is None:  # latin abbreviations
         value = _LATIN.get(match.group(0).lower())
         return (value, value) if value else None
