@@ -831,7 +831,14 @@ def _cached_extract(usage: Any, name: Any, spec: Any, package: Any) -> DoseResul
 
 
 def clear_caches() -> None:
-    """Forget memoised results (for cold-path benchmarks)."""
+    """Forget memoised results (for cold-path benchmarks).
+
+    Examples
+    --------
+    >>> _ = extract_daily_dose("口服，一次2粒，一日3次。")
+    >>> clear_caches(); _cached_extract.cache_info().currsize
+    0
+    """
     _cached_extract.cache_clear()
     parse_pack.cache_clear()
     product_form.cache_clear()

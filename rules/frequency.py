@@ -87,7 +87,14 @@ def frequency_pattern(rule_index: int) -> str:
 
 
 def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
-    """Times per day ``(min, max)`` for a match of rule `rule_index`; ``None`` when unreadable."""
+    """Times per day ``(min, max)`` for a match of rule `rule_index`; ``None`` when unreadable.
+
+    Examples
+    --------
+    >>> i = [rule.name for rule in FREQUENCY_RULES].index("every_n_hours")
+    >>> times_per_day(i, re.fullmatch(frequency_pattern(i), "每6~8小时1次"))
+    (3.0, 4.0)
+    """
     rule = FREQUENCY_RULES[rule_index]
     if rule.fixed is not None:  # a constant, or a constant range (每日或隔日一次)
         return rule.fixed if isinstance(rule.fixed, tuple) else (rule.fixed, rule.fixed)
