@@ -24,12 +24,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable, ContextManager, Final, MutableMapping
 
 from models.detectors.base import Finding
+from models.detectors.settings import DetectorSettings
 from models.detectors.suite import DetectorSuite
 from models.extractor import DoseExtractor, RuleExtractor
 from rules.alerts import build_alert, midpoint
 from rules.cost import cost_listing
 from rules.dose import DoseResult, extract_daily_dose
 from stream import metrics
+from stream.metrics_extra import TOP_PRODUCTS
 from stream.records import LISTINGS_TOPIC, BadEvent, decode_json, validate
 
 __all__ = ["Pipeline", "ProductOutput", "GroupState", "deadletter_record", "Source", "group_key"]
@@ -115,7 +117,7 @@ class Pipeline:
 
     def __init__(self, extractor: DoseExtractor | None = None, detectors: DetectorSuite | None = None) -> None:
         self.extractor = extractor or RuleExtractor()
-        self.detectors = detectors or DetectorSuite()
+        self.detectors = detectors or DetectorSuite(DetectorSettings.from_env())
 
     # -- decoding ---------------------------------------------------------------------------
     def decode(self, source: Source, raw: bytes | str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -295,6 +297,7 @@ class Pipeline:
         alert = build_alert(event=event, alert_type=finding.type, severity=finding.severity, score=finding.score,
                             reference=finding.reference, explanation=finding.explanation)
         metrics.ALERTS.labels(alert["type"], alert["severity"]).inc()
+        TOP_PRODUCTS.record(alert["product_id"], alert.get("generic_name") or "")
         return alert
 
     def _observe(self, enriched: dict[str, Any]) -> None:
