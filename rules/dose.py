@@ -546,6 +546,13 @@ def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
 _WEAK_OR_SPLIT: Final = ("split_into", "bedtime")
 
 
+def _shared_at_end(f: tuple, regimens: list[Regimen], freqs: list) -> bool:
+    """糖衣片一次6～8片；素片一次4～5片，一日三次: the sentence's only frequency, in its last group, is shared."""
+    groups = {g[7] for g in freqs if g[4] == f[4] and g[5] == f[5] and g[3] not in _WEAK_OR_SPLIT}
+    last_group = max((r.group for r in regimens if r.sentence == f[4] and r.section == f[5]), default=f[7])
+    return groups == {f[7]} and f[7] == last_group
+
+
 def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
     """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
     amount_groups = {r.group for r in regimens}
@@ -568,7 +575,7 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                 if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section and f[6] == reg.sub:
                     if (f[3] == "split_into" and reg.kind != "daily") or f[3] == "bedtime":
                         continue
-                    if f[7] != reg.group and f[7] in amount_groups:
+                    if f[7] != reg.group and f[7] in amount_groups and not _shared_at_end(f, regimens, freqs):
                         continue  # 蜜丸每次1丸，…；片剂每次4片，每天2～3次: 每天2～3次 is the 片剂's
                     chosen = f
                     break

@@ -46,7 +46,8 @@ def _same(n: float) -> float:
 
 # Order matters where two rules match at one place: the earlier wins.
 FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
-    FrequencyRule("every_n_days", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:日|天)" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / n),
+    FrequencyRule("every_n_days", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:~{B})?(?:日|天)" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / n),
+    FrequencyRule("once_per_n", r"(?:1|一)次/{A}(?:~{B})?(?:天|日|d)(?![a-z])", lambda n: 1 / n),  # 1次/4～7天
     FrequencyRule("every_n_weeks", r"(?:每(?:隔)?|(?<![\d.第~])){A}周" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / (7 * n)),
     FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
     FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
@@ -55,6 +56,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("per_day_after", _TIMES + r"次(?:每日|每天|/每日)", _same),
     FrequencyRule("split_into", r"分" + _TIMES + r"次", _same),
     FrequencyRule("every_n_hours", r"(?:每隔?|q){A}(?:(?:~|-){B})?(?:小时|h|个小时)(?:(?:1|一)次)?", lambda n: 24 / n),
+    FrequencyRule("n_hours_once", r"(?<![\d.~]){A}(?:~{B})?(?:小时|h|个小时)(?:1|一)次", lambda n: 24 / n),  # 4h一次
     FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
@@ -64,7 +66,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|(?:临睡前|睡前|早晨|清晨)(?=(?:服用?|口服)?(?:1|一)次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
-    FrequencyRule("bedtime", r"(?:临睡前|睡前)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
+    FrequencyRule("bedtime", r"(?:临睡前|睡前|临睡时|睡时)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
     FrequencyRule("latin", r"(?<![A-Za-z])(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])", None),
     FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"$", _same),  # text cut off right after the number
 )

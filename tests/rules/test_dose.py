@@ -252,8 +252,13 @@ class TestFrequencyOwnership:
         assert r.daily == (12, 12)
 
     def test_frequency_of_another_forms_group_is_not_borrowed(self):
-        r = extract_daily_dose("口服：蜜丸剂每次1丸，用芦根汤或温开水送服；片剂每次4片，每天2～3次。", name="银翘解毒丸")
+        r = extract_daily_dose("口服：蜜丸剂每次1丸，用芦根汤或温开水送服；片剂每次4片，每天2～3次；胶囊每次4粒，每天2～3次。",
+                               name="银翘解毒丸")
         assert r.reason == "no_frequency"
+
+    def test_the_only_frequency_at_the_end_is_shared(self):
+        r = extract_daily_dose("口服，糖衣片一次6～8片；素片一次4～5片，一日三次。")
+        assert r.daily == (18, 24)
 
     def test_shared_frequency_sentence_after_the_list(self):
         r = extract_daily_dose("口服。大蜜丸：一次1～2丸。小蜜丸：一次9～18g。一天2～3次。", name="参苏丸", spec="大蜜丸：每丸重9g。")
