@@ -20,7 +20,7 @@ __all__ = ["UnitContent", "PackFacts", "parse_pack", "S_UNIT"]
 
 S_UNIT: Final = "s"  # `0.3g*12s`: the form's own unit (粒 for capsules, 片 for tablets)
 _NUM: Final = r"\d+(?:\.\d+)?"
-_MEASURE: Final = r"(?:mg|μg|ug|g|kg|ml|mL|L|克|毫克|微克|毫升|升)(?![A-Za-z])"
+_MEASURE: Final = r"(?:mg|μg|ug|g|kg|ml|mL|L|克|毫克|微克|毫升|升)(?![A-WYZa-wyz])"  # x: 0.5gx12
 _PIECE: Final = r"(?:素片|小瓶|粒|片|丸|袋|包|支|瓶|块|贴|锭|枚|格|罐|盒|听|管|揿|喷|s|S)"
 _LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}(?![/*×xX]))*"
 
@@ -143,9 +143,12 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     board = _PER_BOARD.search(text) if "每板" in text else None
     if board:
         qty, qty_unit = float(board.group("n")) * float(board.group("m")), _unit_of(board.group("unit"), None)
+    containers = None  # 15g×2瓶/盒: the pack counts bottles when it counts nothing smaller
     for m in _COUNT.finditer(text):
         unit = _unit_of(m.group("unit"), None)
         if unit in CONTAINER_UNITS or unit == "盒":
+            if containers is None and unit != "盒" and m.group("pre") is None:
+                containers = (float(m.group("n")), unit)
             continue
         units.append(unit)
         if qty is None:
@@ -157,6 +160,8 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
         unit = _unit_of(m.group("unit"), None)
         if unit not in CONTAINER_UNITS:
             units.append(unit)
+    if qty is None and containers is not None:
+        qty, qty_unit = containers
     return qty, qty_unit, units
 
 

@@ -77,3 +77,8 @@ class TestBareSpecs:
     def test_a_bare_strength_with_the_package_piece(self):
         c = _cost("口服，一次0.2g，一日3次。", spec="0.1g", package="16片/盒", price=16.0)
         assert (c.min_unit, c.unit_price, c.daily_cost) == ("片", 1.0, (6.0, 6.0))
+
+
+def test_a_box_of_two_jars_priced_by_weight():
+    c = _cost("口服，一次5g，一日2次。", spec="15gx2瓶/盒", price=30.0)
+    assert (c.pack_qty, c.min_unit, c.daily_cost) == (2, "瓶", (10.0, 10.0))
