@@ -95,6 +95,10 @@ async def check_groups(stream: StreamT) -> None:
             await topics.deadletter.send(key=(event.get("product_id") or "").encode(), value=_dump(dead))
             continue
         await _send_alerts(alerts)
+        correction = await pipeline.recheck_dose(event, alerts)
+        if correction is not None:
+            await topics.enriched.send(key=correction["product_id"].encode(), value=_dump(correction))
+            metrics.EVENTS_OUT.labels(topics.ENRICHED_TOPIC).inc()
         if alerts and arrived:
             metrics.END_TO_END_LATENCY.observe(max(0.0, time.time() - arrived))
 

@@ -292,6 +292,28 @@ class Pipeline:
             return [], self._deadletter(Source("group-stage"), raw, "processing_error",
                                         f"{type(exc).__name__}: {exc}", event.get("event_id"))
 
+    async def recheck_dose(self, event: dict[str, Any], alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """A second reading of a listing whose dose was flagged `dose_outlier`, when an LLM is configured.
+
+        Returns an enriched record (`event_type` "dose_recheck") for the reviewers when the model
+        reads the insert differently; None when there is nothing to recheck or nothing changed.
+        The product's state keeps the rule reading: a reviewer confirms before prices move.
+        """
+        recheck = getattr(self.extractor, "recheck", None)
+        if recheck is None or event.get("event_type") != "listing" or not event.get("usage") \
+                or not any(a["type"] == "dose_outlier" for a in alerts):
+            return None
+        dose = await recheck(usage=event["usage"], name=event.get("generic_name"), spec=event.get("spec"),
+                             package=event.get("package"), current=DoseResult.from_dict(event))
+        fields = dose.to_dict()
+        if dose.method == "rules" or all(fields.get(k) == event.get(k) for k in ("daily", "unit", "daily_count")):
+            return None
+        cost = cost_listing(dose, spec=event.get("spec"), package=event.get("package"),
+                            pack_qty=event.get("pack_qty"), min_unit=event.get("min_unit"), price=event["price"])
+        return {**event, **{k: fields.get(k) for k in _DOSE_FIELDS}, "unit_price": cost.unit_price,
+                "daily_cost": _as_list(cost.daily_cost), "cost_reason": cost.cost_reason,
+                "event_type": "dose_recheck", "rule_reading": {k: event.get(k) for k in _DOSE_FIELDS}}
+
     # -- helpers ----------------------------------------------------------------------------
     def _alert(self, event: dict[str, Any], finding: Finding) -> dict[str, Any]:
         alert = build_alert(event=event, alert_type=finding.type, severity=finding.severity, score=finding.score,

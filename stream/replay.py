@@ -75,6 +75,9 @@ async def replay_async(events: Iterable[dict[str, Any]], *, pipeline: Pipeline, 
             result.alerts.extend(alerts)
             if dead is not None:
                 result.deadletters.append(dead)
+            correction = await pipeline.recheck_dose(out.group_event, alerts)
+            if correction is not None:
+                result.enriched.append(correction)
         batch.clear()
 
     for offset, item in enumerate(events):
