@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -113,6 +114,7 @@ def find_program(name: str, *, env_var: str | None = None) -> str:
 
 # --- process lifetime -------------------------------------------------------------------------
 
+_PORT_CLASH: Final = re.compile(r"address already in use|BindException", re.IGNORECASE)
 _RUNNING: set[ManagedProcess] = set()
 _RUNNING_LOCK = threading.Lock()
 _PR_SET_PDEATHSIG: Final = 1
@@ -147,22 +149,27 @@ class ManagedProcess:
 
     Parameters
     ----------
-    name
-        Short name for logs, temp dirs and errors.
+    port
+        The loopback port the program listens on; a free one when omitted (and then re-chosen
+        once if someone else takes it first).
     workdir
         Where config, data and `<name>.log` go; a fresh temp dir (removed at stop) when omitted.
     startup_timeout_s
         How long `start()` waits for `is_ready()`.
     env
         Extra environment variables for the program.
+
+    The class attribute `name` names the service in logs, temp dirs and errors.
     """
 
     name = "service"
 
-    def __init__(self, *, workdir: str | Path | None = None, startup_timeout_s: float = 60.0,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, port: int | None = None, workdir: str | Path | None = None,
+                 startup_timeout_s: float = 60.0, env: dict[str, str] | None = None) -> None:
         if startup_timeout_s <= 0:
             raise ValueError(f"startup_timeout_s must be positive, got {startup_timeout_s}")
+        self._fixed_port = port is not None
+        self.port = port or free_port()
         self.startup_timeout_s = startup_timeout_s
         self.env = dict(env or {})
         self._own_workdir = workdir is None
@@ -199,10 +206,30 @@ class ManagedProcess:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def repick_ports(self) -> bool:
+        """Choose new free ports for a retry; False when the caller fixed them (no retry then)."""
+        if self._fixed_port:
+            return False
+        self.port = free_port()
+        return True
+
     def start(self) -> ManagedProcess:
-        """Launch the program and wait until it answers; raises `ServiceStartError` if it does not."""
+        """Launch the program and wait until it answers; raises `ServiceStartError` if it does not.
+
+        A free port can be taken by someone else between choosing it and the program binding it;
+        then the start is retried once on new ports.
+        """
         if self.running:
             return self
+        try:
+            return self._start_once()
+        except ServiceStartError as exc:
+            if not _PORT_CLASH.search(str(exc)) or not self.repick_ports():
+                raise
+            logger.warning("%s: a port was taken before it could bind; retrying on new ports", self.name)
+            return self._start_once()
+
+    def _start_once(self) -> ManagedProcess:
         began = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
@@ -377,8 +404,7 @@ class KafkaBroker(ManagedProcess):
     def __init__(self, *, port: int | None = None, heap: str = "512m", version: str = KAFKA_VERSION,
                  overrides: dict[str, str] | None = None, startup_timeout_s: float = 120.0,
                  workdir: str | Path | None = None) -> None:
-        super().__init__(workdir=workdir, startup_timeout_s=startup_timeout_s)
-        self.port = port or free_port()
+        super().__init__(port=port, workdir=workdir, startup_timeout_s=startup_timeout_s)
         self.controller_port = free_port()
         self.heap = heap
         self.version = version
@@ -394,6 +420,11 @@ class KafkaBroker(ManagedProcess):
     def url(self) -> str:
         """`kafka://host:port` for Faust (`PW_BROKER`)."""
         return f"kafka://{self.bootstrap}"
+
+    def repick_ports(self) -> bool:
+        self.controller_port = free_port()  # always ours to choose
+        super().repick_ports()
+        return True
 
     def server_properties(self) -> dict[str, str]:
         client, controller = f"{LOOPBACK}:{self.port}", f"{LOOPBACK}:{self.controller_port}"
@@ -467,9 +498,10 @@ class TansuBroker(ManagedProcess):
 
     def __init__(self, *, port: int | None = None, startup_timeout_s: float = 30.0,
                  workdir: str | Path | None = None) -> None:
-        super().__init__(workdir=workdir, startup_timeout_s=startup_timeout_s)
-        self.port = port or free_port()
+        super().__init__(port=port, workdir=workdir, startup_timeout_s=startup_timeout_s)
         self.binary = self.find_binary()
+
+    def prepare(self) -> None:
         # Tansu reads these from the environment too; ours must win over a stray shell setting.
         self.env.update({"CLUSTER_ID": "pricewatch", "LISTENER_URL": f"tcp://{self.bootstrap}",
                          "ADVERTISED_LISTENER_URL": f"tcp://{self.bootstrap}", "STORAGE_ENGINE": "memory://tansu/"})
@@ -512,8 +544,7 @@ class RedisServer(ManagedProcess):
 
     def __init__(self, *, port: int | None = None, startup_timeout_s: float = 20.0,
                  workdir: str | Path | None = None) -> None:
-        super().__init__(workdir=workdir, startup_timeout_s=startup_timeout_s)
-        self.port = port or free_port()
+        super().__init__(port=port, workdir=workdir, startup_timeout_s=startup_timeout_s)
         self.binary = find_program("redis-server", env_var="PW_REDIS_SERVER")
 
     @property
@@ -550,11 +581,10 @@ class PrometheusServer(ManagedProcess):
 
     def __init__(self, config: str | Path | None = None, *, port: int | None = None,
                  startup_timeout_s: float = 60.0, workdir: str | Path | None = None) -> None:
-        super().__init__(workdir=workdir, startup_timeout_s=startup_timeout_s)
+        super().__init__(port=port, workdir=workdir, startup_timeout_s=startup_timeout_s)
         self.config = Path(config).resolve() if config else None
         if self.config is not None and not self.config.is_file():
             raise FileNotFoundError(f"Prometheus config {self.config} does not exist")
-        self.port = port or free_port()
         self.binary = find_program("prometheus", env_var="PW_PROMETHEUS")
 
     @property

@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -101,6 +102,25 @@ class TestManagedProcess:
         finally:
             parent.kill()
 
+    def test_a_port_taken_before_the_bind_is_chosen_again(self, monkeypatch):
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", 0))
+            squatter.listen()
+            taken = squatter.getsockname()[1]
+            ports = iter([taken])
+            real_free_port = services.free_port
+            monkeypatch.setattr(services, "free_port", lambda: next(ports, None) or real_free_port())
+            with services.RedisServer() as server:
+                assert server.port != taken
+                assert redis.Redis.from_url(server.url).ping()
+
+    def test_a_taken_port_the_caller_fixed_is_an_error(self):
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", 0))
+            squatter.listen()
+            with pytest.raises(services.ServiceStartError, match="(?i)address already in use"):
+                services.RedisServer(port=squatter.getsockname()[1]).start()
+
     def test_a_missing_program_names_the_setup_script(self):
         with pytest.raises(services.ServiceNotInstalledError, match="scripts/setup.sh"):
             services.find_program("no-such-program-pricewatch")
@@ -161,6 +181,25 @@ class TestKafkaBroker:
         assert kafka_broker.bootstrap == f"127.0.0.1:{kafka_broker.port}"
         assert kafka_broker.url == f"kafka://{kafka_broker.bootstrap}"
         assert kafka_broker.running and services.port_open("127.0.0.1", kafka_broker.port)
+
+    @pytest.mark.slow
+    def test_a_restart_in_the_same_workdir_keeps_the_data(self, tmp_path, unique_name):
+        topic = unique_name("durable")
+        broker = services.KafkaBroker(workdir=tmp_path / "kafka")
+        with broker:
+            producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+            producer.send(topic, b"kept").get(30)
+            producer.close()
+        with broker:  # same ports, same log dir: no new format
+            consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
+            consumer.assign([TopicPartition(topic, 0)])
+            values = []
+            deadline = time.monotonic() + 60
+            while not values and time.monotonic() < deadline:
+                for batch in consumer.poll(timeout_ms=500).values():
+                    values.extend(m.value for m in batch)
+            consumer.close()
+        assert values == [b"kept"]
 
     def test_jars_are_cached_with_a_completion_marker(self, kafka_broker):
         libs = services.ensure_kafka_libs()
