@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,19 +89,22 @@ class TestManagedProcess:
             import sys, time
             from stream.services import RedisServer
             server = RedisServer().start()
-            print(server.pid, flush=True)
+            print(server.pid, server.workdir, flush=True)
             time.sleep(60)
         """)
+        workdir = ""
         parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True,
                                   cwd=services.REPO_ROOT)
         try:
-            child = int(parent.stdout.readline())
+            child, workdir = parent.stdout.readline().split()
+            child = int(child)
             assert _alive(child)
             parent.send_signal(signal.SIGKILL)  # no atexit, no finally: only PR_SET_PDEATHSIG can help
             parent.wait(10)
             assert _wait_gone(child), "redis-server outlived the SIGKILLed process that started it"
         finally:
             parent.kill()
+            shutil.rmtree(workdir, ignore_errors=True)  # nobody was left to remove it
 
     def test_a_port_taken_before_the_bind_is_chosen_again(self, monkeypatch):
         with socket.socket() as squatter:
