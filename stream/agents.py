@@ -24,7 +24,8 @@ __all__ = ["process_products", "check_groups", "pipeline", "alert_sink"]
 
 logger = logging.getLogger(__name__)
 
-pipeline = Pipeline(extractor=build_extractor(settings.extraction, settings))
+pipeline = Pipeline(extractor=build_extractor(settings.extraction, settings), control_topic=topics.CONTROL_TOPIC,
+                    parked_grace_s=settings.parked_grace_s)
 alert_sink = RedisAlertSink(settings.redis_url, stream=settings.alerts_stream, channel=settings.alerts_channel,
                             maxlen=settings.alerts_stream_maxlen) if settings.redis_url else None
 
@@ -67,11 +68,28 @@ async def process_products(stream: StreamT) -> None:
             metrics.EVENTS_IN.labels(msg.topic).inc()
             messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
         outputs = await pipeline.handle_batch(messages, products, context=lambda i: _current(events[i]))
-        for event, out in zip(events, outputs):
-            await _send_product_output(out, event.message.key, event.message.timestamp)
+        for event, output in zip(events, outputs):
+            for out in output.flatten():
+                await _send_product_output(out, event.message.key, event.message.timestamp)
+
+
+@app.timer(interval=max(1.0, settings.parked_grace_s / 3))
+async def _sweep_parked() -> None:
+    """Ask the product agent to dead-letter price changes whose listing has not come in time.
+
+    The sweep only reads the table; the expiry itself runs inside the agent, as a message on
+    the product-keyed control topic, because a table is written from its own stream only.
+    """
+    line = time.time() - settings.parked_grace_s
+    for product_id, state in list(products.items()):
+        since = pipeline.parked_since(state)
+        if since is not None and since < line:
+            await topics.control.send(key=product_id.encode(), value=b"expire")
 
 
 async def _send_product_output(out: ProductOutput, key: Any, arrived: float) -> None:
+    if out.parked:
+        return
     if out.deadletter is not None:
         await topics.deadletter.send(key=key, value=_dump(out.deadletter))
         metrics.EVENTS_OUT.labels(topics.DEADLETTER_TOPIC).inc()

@@ -5,7 +5,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "EVENTS_IN", "EVENTS_OUT", "DEADLETTERS", "EXTRACTIONS", "EXTRACTION_CONFIDENCE",
-    "LLM_LATENCY", "LLM_ERRORS", "DAILY_COST", "ALERTS", "END_TO_END_LATENCY", "CONSUMER_LAG",
+    "LLM_LATENCY", "LLM_ERRORS", "DAILY_COST", "ALERTS", "END_TO_END_LATENCY", "CONSUMER_LAG", "PARKED",
 ]
 
 EVENTS_IN = Counter("pricewatch_events_in_total", "Events consumed, by topic", ["topic"])
@@ -31,6 +31,9 @@ ALERTS = Counter("pricewatch_alerts_total", "Alerts emitted, by type and severit
 END_TO_END_LATENCY = Histogram(
     "pricewatch_end_to_end_latency_seconds", "From the event's arrival in Kafka to its outputs sent",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+PARKED = Counter(
+    "pricewatch_parked_price_changes_total", "Price changes that arrived before their product's listing and waited"
 )
 CONSUMER_LAG = Gauge(
     "pricewatch_consumer_lag", "End offset minus committed offset, per topic and partition", ["topic", "partition"]

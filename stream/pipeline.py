@@ -18,6 +18,7 @@ import base64
 import contextlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ from rules.cost import cost_listing
 from rules.dose import DoseResult, extract_daily_dose
 from stream import metrics
 from stream.metrics_extra import TOP_PRODUCTS
-from stream.records import LISTINGS_TOPIC, BadEvent, decode_json, validate
+from stream.records import LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, BadEvent, decode_json, validate
 
 __all__ = ["Pipeline", "ProductOutput", "GroupState", "deadletter_record", "Source", "group_key"]
 
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 # crashed worker re-reads since its last offset commit (a few seconds of traffic).
 PRODUCT_MEMORY: Final = 8
 GROUP_MEMORY: Final = 512
+# Price changes parked per product while its listing is on its way (the two input topics are
+# read side by side, so a change can overtake its listing); more than this is not a race.
+MAX_PARKED: Final = 20
 _LISTING_FACTS: Final = (
     "product_id", "region", "generic_name", "manufacturer", "dosage_form", "spec", "package",
     "pack_qty", "min_unit", "pack_unit", "usage",
@@ -70,6 +74,12 @@ class ProductOutput:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     group_event: dict[str, Any] | None = None
     deadletter: dict[str, Any] | None = None
+    parked: bool = False  # a price change that came before its listing, kept until the listing arrives
+    followups: list[ProductOutput] = field(default_factory=list)  # parked changes applied after a listing
+
+    def flatten(self) -> list[ProductOutput]:
+        """This output and its follow-ups, in the order they happened."""
+        return [self] + [f for follow in self.followups for f in follow.flatten()]
 
 
 class GroupState:
@@ -95,7 +105,7 @@ def deadletter_record(source: Source, raw: bytes | str | None, reason: str, erro
             original, encoding = base64.b64encode(raw).decode("ascii"), "base64"
     else:
         original, encoding = raw, "utf-8"
-    key = source.key.decode("utf-8", "replace") if isinstance(source.key, bytes) else source.key
+    key = _text(source.key)
     return {
         "reason": reason, "error": error, "event_id": event_id,
         "source_topic": source.topic, "source_partition": source.partition, "source_offset": source.offset,
@@ -113,10 +123,17 @@ class Pipeline:
         Reads 用法用量 into a daily dose; the rule engine by default.
     detectors
         The detector suite; defaults from `DetectorSettings`.
+    control_topic
+        Topic whose messages (keyed by product id) ask to expire that product's parked changes.
+    parked_grace_s
+        How long a price change may wait for its product's listing before it is dead-lettered.
     """
 
-    def __init__(self, extractor: DoseExtractor | None = None, detectors: DetectorSuite | None = None) -> None:
+    def __init__(self, extractor: DoseExtractor | None = None, detectors: DetectorSuite | None = None, *,
+                 control_topic: str | None = None, parked_grace_s: float = 30.0) -> None:
         self.extractor = extractor or RuleExtractor()
+        self.control_topic = control_topic
+        self.parked_grace_s = parked_grace_s
         self.detectors = detectors or DetectorSuite(DetectorSettings.from_env())
 
     # -- decoding ---------------------------------------------------------------------------
@@ -140,16 +157,20 @@ class Pipeline:
         given, is entered around the state update of message `i` (Faust needs to know which
         event a table write belongs to).
         """
-        decoded = [(source, raw, *self.decode(source, raw)) for source, raw in messages]
+        decoded = [(source, raw, *((None, None) if source.topic == self.control_topic else self.decode(source, raw)))
+                   for source, raw in messages]
         listings = [event for source, _, event, _ in decoded if event and source.topic == LISTINGS_TOPIC]
         doses = dict(zip(map(id, listings), await self._extract_all(listings)))
         outputs = []
         for index, (source, raw, event, dead) in enumerate(decoded):
-            if dead is not None:
-                outputs.append(ProductOutput(deadletter=dead))
-                continue
             with context(index) if context else contextlib.nullcontext():
-                outputs.append(self._apply(source, raw, event, doses.get(id(event)), products))
+                if source.topic == self.control_topic:  # a sweep: parked changes whose listing never came
+                    expired = self.expire_parked(_text(source.key) or "", products, time.time() - self.parked_grace_s)
+                    outputs.append(ProductOutput(parked=True, followups=expired))
+                elif dead is not None:
+                    outputs.append(ProductOutput(deadletter=dead))
+                else:
+                    outputs.append(self._apply(source, raw, event, doses.get(id(event)), products))
         return outputs
 
     def _apply(self, source: Source, raw: Any, event: dict[str, Any], dose: DoseResult | None,
@@ -157,7 +178,7 @@ class Pipeline:
         try:
             if source.topic == LISTINGS_TOPIC:
                 return self.on_listing(event, dose, products)
-            return self.on_price_change(event, products)
+            return self.on_price_change(event, products, source)
         except BadEvent as exc:
             return ProductOutput(deadletter=self._deadletter(source, raw, exc.reason, str(exc), event.get("event_id")))
         except Exception as exc:  # a bug must not stop the partition: the event is kept, with why
@@ -203,8 +224,11 @@ class Pipeline:
             "daily_cost": _as_list(cost.daily_cost), "cost_reason": cost.cost_reason,
             "event_type": "listing",
         }
-        if state and listing["event_id"] in state["done"]:
+        if state and listing["event_id"] in state.get("done", {}):
             return self._replayed(state, enriched)
+        parked = (state or {}).get("parked", [])
+        if state and "listing" not in state:
+            state = None  # only parked changes so far: this is the product's first listing
         prev = (state or {}).get("prices", {}).get(listing["region"])
         state = {
             "listing": {k: listing.get(k) for k in _LISTING_FACTS} | {"event_id": listing["event_id"]},
@@ -216,14 +240,21 @@ class Pipeline:
             "done": (state or {}).get("done", {}),
         }
         enriched["prev_price"] = prev
-        return self._finish_product(products, pid, state, enriched)
+        output = self._finish_product(products, pid, state, enriched)
+        output.followups = [self._apply_parked(item, products) for item in parked]
+        return output
 
-    def on_price_change(self, change: dict[str, Any], products: MutableMapping[str, Any]) -> ProductOutput:
-        """A listed product's new price: reprice its daily cost and check the move."""
+    def on_price_change(self, change: dict[str, Any], products: MutableMapping[str, Any],
+                        source: Source | None = None) -> ProductOutput:
+        """A listed product's new price: reprice its daily cost and check the move.
+
+        A change for a product not listed (yet) is parked in the product's state until its
+        listing arrives, or dead-lettered as `unknown_product` when `expire_parked` says so.
+        """
         pid = change["product_id"]
         state = products.get(pid)
-        if state is None:
-            raise BadEvent("unknown_product", f'price change for product "{pid}", which was never listed')
+        if state is None or "listing" not in state:
+            return self._park(change, state, products, source)
         region, price = change["region"], change["new_price"]
         done = state["done"].get(change["event_id"])
         prev = done["prev_price"] if done else state["prices"].get(region)
@@ -237,6 +268,55 @@ class Pipeline:
             return self._replayed(state, enriched)
         state = {**state, "prices": {**state["prices"], region: price}}
         return self._finish_product(products, pid, state, enriched)
+
+    def _park(self, change: dict[str, Any], state: dict[str, Any] | None, products: MutableMapping[str, Any],
+              source: Source | None) -> ProductOutput:
+        parked = (state or {}).get("parked", [])
+        if any(item["event"]["event_id"] == change["event_id"] for item in parked):
+            return ProductOutput(parked=True)  # redelivered while still parked
+        if len(parked) >= MAX_PARKED:
+            raise BadEvent("unknown_product", f'price change for product "{change["product_id"]}", which was never '
+                                              f"listed ({MAX_PARKED} changes already wait for its listing)")
+        where = source or Source(PRICE_CHANGES_TOPIC)
+        item = {"event": change, "parked_at": time.time(),
+                "source": [where.topic, where.partition, where.offset, _text(where.key)]}
+        products[change["product_id"]] = {"parked": parked + [item]}
+        metrics.PARKED.inc()
+        return ProductOutput(parked=True)
+
+    def _apply_parked(self, item: dict[str, Any], products: MutableMapping[str, Any]) -> ProductOutput:
+        try:
+            return self.on_price_change(item["event"], products)
+        except BadEvent as exc:
+            return self._parked_deadletter(item, exc.reason, str(exc))
+
+    def _parked_deadletter(self, item: dict[str, Any], reason: str, error: str) -> ProductOutput:
+        source = Source(*item["source"])
+        raw = json.dumps(item["event"], ensure_ascii=False)
+        return ProductOutput(deadletter=self._deadletter(source, raw, reason, error, item["event"]["event_id"]))
+
+    def expire_parked(self, product_id: str, products: MutableMapping[str, Any],
+                      older_than: float | None = None) -> list[ProductOutput]:
+        """Dead-letter the product's parked changes (those parked before `older_than`, or all)."""
+        state = products.get(product_id)
+        if not state or not state.get("parked"):
+            return []
+        expired = [i for i in state["parked"] if older_than is None or i["parked_at"] < older_than]
+        if not expired:
+            return []
+        kept = [i for i in state["parked"] if i not in expired]
+        if "listing" in state or kept:
+            products[product_id] = {**state, "parked": kept}
+        else:
+            del products[product_id]
+        error = f'price change for product "{product_id}", which was never listed'
+        return [self._parked_deadletter(item, "unknown_product", error) for item in expired]
+
+    @staticmethod
+    def parked_since(state: dict[str, Any]) -> float | None:
+        """When the oldest parked change of this product state was parked, if any."""
+        parked = state.get("parked") if isinstance(state, dict) else None
+        return min(i["parked_at"] for i in parked) if parked else None
 
     def _repriced(self, state: dict[str, Any], region: str, price: float) -> dict[str, Any]:
         per_yuan = state.get("cost_per_yuan")
@@ -330,6 +410,10 @@ class Pipeline:
         cost = midpoint(enriched.get("daily_cost"))
         if cost is not None:
             metrics.DAILY_COST.labels(enriched.get("dosage_form") or "未知").observe(cost)
+
+
+def _text(key: Any) -> str | None:
+    return key.decode("utf-8", "replace") if isinstance(key, bytes) else key
 
 
 def group_key(event: dict[str, Any]) -> str:

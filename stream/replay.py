@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from stream.pipeline import Pipeline, Source
+from stream.pipeline import Pipeline, ProductOutput, Source
 
 __all__ = ["ReplayResult", "run_replay", "read_feed", "message_bytes"]
 
@@ -64,20 +64,26 @@ async def replay_async(events: Iterable[dict[str, Any]], *, pipeline: Pipeline, 
     result = ReplayResult()
     batch: list[tuple[Source, bytes]] = []
 
+    async def collect(out: ProductOutput) -> None:
+        if out.deadletter is not None:
+            result.deadletters.append(out.deadletter)
+            return
+        if out.parked:
+            return
+        result.enriched.append(out.enriched)
+        result.alerts.extend(out.alerts)
+        alerts, dead = pipeline.run_group_stage(out.group_event, groups)
+        result.alerts.extend(alerts)
+        if dead is not None:
+            result.deadletters.append(dead)
+        correction = await pipeline.recheck_dose(out.group_event, alerts)
+        if correction is not None:
+            result.enriched.append(correction)
+
     async def flush() -> None:
-        for out in await pipeline.handle_batch(batch, products):
-            if out.deadletter is not None:
-                result.deadletters.append(out.deadletter)
-                continue
-            result.enriched.append(out.enriched)
-            result.alerts.extend(out.alerts)
-            alerts, dead = pipeline.run_group_stage(out.group_event, groups)
-            result.alerts.extend(alerts)
-            if dead is not None:
-                result.deadletters.append(dead)
-            correction = await pipeline.recheck_dose(out.group_event, alerts)
-            if correction is not None:
-                result.enriched.append(correction)
+        for output in await pipeline.handle_batch(batch, products):
+            for out in output.flatten():
+                await collect(out)
         batch.clear()
 
     for offset, item in enumerate(events):
@@ -86,4 +92,7 @@ async def replay_async(events: Iterable[dict[str, Any]], *, pipeline: Pipeline, 
             await flush()
     if batch:
         await flush()
+    for product_id in list(products):  # the feed is over: a change still parked has no listing
+        for out in pipeline.expire_parked(product_id, products):
+            await collect(out)
     return result

@@ -41,6 +41,8 @@ class Settings:
     llm_confidence_threshold: float = 0.8            # PW_LLM_CONFIDENCE_THRESHOLD: below it, hybrid asks the LLM
     batch_size: int = 64                             # PW_BATCH_SIZE: events a worker extracts concurrently
     batch_window_s: float = 0.05                     # PW_BATCH_WINDOW_S: how long it waits to fill a batch
+    parked_grace_s: float = 30.0                     # PW_PARKED_GRACE_S: a price change waits this long for
+                                                     # its listing (the topics race), then is dead-lettered
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, file: str | Path | None = None) -> Settings:

@@ -41,11 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     from stream.admin import ensure_topics
     from stream.app import app, settings
-    from stream.records import LISTINGS_TOPIC, PRICE_CHANGES_TOPIC
-    from stream.topics import GROUP_EVENTS_TOPIC, TOPIC_NAMES
+    from stream.topics import GROUP_EVENTS_TOPIC, PRODUCT_SOURCES, TOPIC_NAMES
 
     ensure_topics(settings.broker_hosts, TOPIC_NAMES, partitions=settings.partitions,
-                  replication=settings.replication,
-                  must_match=(LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, GROUP_EVENTS_TOPIC))
+                  replication=settings.replication, must_match=(*PRODUCT_SOURCES, GROUP_EVENTS_TOPIC))
     Worker(app, loglevel=args.loglevel).execute_from_commandline()
     return 0

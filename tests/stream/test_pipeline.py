@@ -101,3 +101,33 @@ class TestRedelivery:
         one, many = run_replay(feed, batch_size=1), run_replay(feed, batch_size=64)
         assert [a["alert_id"] for a in one.alerts] == [a["alert_id"] for a in many.alerts]
         assert len(one.enriched) == len(many.enriched) and len(one.deadletters) == len(many.deadletters)
+
+
+class TestParkedPriceChanges:
+    """The two input topics are read side by side, so a price change can overtake its listing."""
+
+    def test_a_change_before_its_listing_waits_for_it(self):
+        listing = feeds.listing("L1", "P1", price=12.0, manufacturer="甲厂")
+        early = feeds.price_change("C1", "P1", 30.0)
+        result = run_replay([early, listing])
+        assert not result.deadletters
+        assert [e["event_id"] for e in result.enriched] == ["L1", "C1"]
+        assert result.enriched[1]["prev_price"] == 12.0
+        assert any(a["event_id"] == "C1" and a["type"] == "price_jump" for a in result.alerts)
+
+    def test_expiry_dead_letters_only_what_waited_too_long(self):
+        import time
+
+        pipeline, products = Pipeline(), {}
+        pipeline.on_price_change(feeds.price_change("C1", "P9", 3.0)["value"], products)
+        assert pipeline.expire_parked("P9", products, older_than=time.time() - 60) == []
+        (out,) = pipeline.expire_parked("P9", products, older_than=time.time() + 1)
+        assert out.deadletter["reason"] == "unknown_product" and out.deadletter["event_id"] == "C1"
+        assert "P9" not in products
+
+    def test_a_redelivered_parked_change_is_parked_once(self):
+        pipeline, products = Pipeline(), {}
+        change = feeds.price_change("C1", "P9", 3.0)["value"]
+        pipeline.on_price_change(change, products)
+        pipeline.on_price_change(change, products)
+        assert len(products["P9"]["parked"]) == 1

@@ -25,7 +25,7 @@ def _worker(kafka_broker, redis_server, tmp_path, *, partitions: int, app_id: st
     return WorkerProcess(
         f"kafka://{kafka_broker.bootstrap}",
         env={"PW_APP_ID": app_id or f"pw-{uuid.uuid4().hex[:8]}", "PW_PARTITIONS": str(partitions),
-             "PW_REDIS_URL": redis_server.url, "PW_WEB_ENABLED": "false"},
+             "PW_REDIS_URL": redis_server.url, "PW_WEB_ENABLED": "false", "PW_PARKED_GRACE_S": "3"},
         log_path=tmp_path / "worker.log",
     )
 
