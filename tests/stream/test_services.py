@@ -84,6 +84,7 @@ class TestManagedProcess:
         assert not workdir.exists()
         service.stop()  # idempotent
 
+    @pytest.mark.redis
     def test_a_killed_parent_leaves_no_orphan(self, tmp_path):
         starter = textwrap.dedent("""
             import sys, time
@@ -106,6 +107,7 @@ class TestManagedProcess:
             parent.kill()
             shutil.rmtree(workdir, ignore_errors=True)  # nobody was left to remove it
 
+    @pytest.mark.redis
     def test_a_port_taken_before_the_bind_is_chosen_again(self, monkeypatch):
         with socket.socket() as squatter:
             squatter.bind(("127.0.0.1", 0))
@@ -118,6 +120,7 @@ class TestManagedProcess:
                 assert server.port != taken
                 assert redis.Redis.from_url(server.url).ping()
 
+    @pytest.mark.redis
     def test_a_taken_port_the_caller_fixed_is_an_error(self):
         with socket.socket() as squatter:
             squatter.bind(("127.0.0.1", 0))
@@ -187,6 +190,7 @@ class TestKafkaBroker:
         assert kafka_broker.running and services.port_open("127.0.0.1", kafka_broker.port)
 
     @pytest.mark.slow
+    @pytest.mark.kafka
     def test_a_restart_in_the_same_workdir_keeps_the_data(self, tmp_path, unique_name):
         topic = unique_name("durable")
         broker = services.KafkaBroker(workdir=tmp_path / "kafka")
@@ -238,6 +242,7 @@ class TestRedisServer:
         entries = client.xrange(stream)
         assert [json.loads(fields[b"alert"])["i"] for _id, fields in entries] == [2, 3, 4]
 
+    @pytest.mark.redis
     def test_stopping_loses_the_data(self, tmp_path):
         with services.RedisServer() as server:
             redis.Redis.from_url(server.url).set("k", "v")
@@ -257,6 +262,7 @@ class TestPrometheusServer:
         assert answer["status"] == "success"
         assert answer["data"]["result"][0]["value"][1] == "42"
 
+    @pytest.mark.prometheus
     def test_a_broken_config_fails_with_prometheus_own_words(self, tmp_path):
         config = tmp_path / "prometheus.yml"
         config.write_text("scrape_configs:\n  - job_name: [not, a, name]\n")
