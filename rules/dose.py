@@ -35,7 +35,7 @@ REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncate
 ADULT_WORDS: Final = ("成人", "成年人", "成年")
 CHILD_WORDS: Final = ("儿童", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
-LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
+LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
 LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限")
 TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
@@ -51,7 +51,7 @@ WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
 )
 # Text before a bare amount (no 一次/每次) that still makes it a dose: 成人，1.2～1.8g / 服8片.
 _BARE_LEAD: Final = re.compile(
-    r"^(?:成人|成年人|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
+    r"^(?:成人|成年人|成年|男性|女性|患者|病人|推荐|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
     r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|开始时?|初始|起始|首次|首剂|"
     r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液)剂?)*$"
 )
@@ -191,7 +191,13 @@ _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{U
 _HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
 _VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药))约?$")
 _STARTING_AMOUNT: Final = re.compile(r"[^,;。:]{0,4}?(?:\d|每次|一次|剂量|量为|[一二两三四五六七八九十半]次)")
-_TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
+# cut off after 一次 / 一日 / 每 / a comma, or right after a dose's number (大蜜丸一次1)
+_TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)(?:约?{_NUM})?|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
+# a dose per kg or m² in any unit, also one the unit table lacks (1mCi/kg, 每公斤体重2MBq)
+_PER_BODY_ANY: Final = re.compile(r"\d[A-Za-zμ\u4e00-\u9fff]{0,5}/\(?(?:kg|公斤|千克|m2|m²)|(?:每公斤|每千克|每kg|按体表面积|每平方米)[^,;。]{0,8}\d")
+_FREQUENCY_CAP_BEFORE: Final = re.compile(r"(?:最大|最高|最多|至多|不超过|不宜超过|不得超过)(?:给药|服药|用药|使用)?(?:频率|频次|次数)?[,:为]?$")
+_ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) is the elderly population
+_NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
 
@@ -398,6 +404,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             loading_pending = cap_pending = False
         elif kind == "freq":
             rule, times, _ = frequency_at(text, start) or ("", None, end)
+            if times is not None and _FREQUENCY_CAP_BEFORE.search(text, max(0, start - 10), start):
+                times = None  # 最大给药频率，1次/d: a cap on an on-demand drug, not how often it is taken
             if times is not None:
                 last_freq_end = end
                 freqs.append((start, end, times, rule, sentence, section, sub, group))
@@ -475,7 +483,11 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             loading_pending = False
             regimens.append(reg)
         elif kind == "age":
-            population, band, last_pop_end = "band", _age_band(m.group(0)), end
+            band = _age_band(m.group(0))
+            if band[0] >= _ELDERLY_FROM_AGE and band[1] >= _NO_UPPER_AGE:  # 65岁以上: the elderly, not a paediatric band
+                population, band, last_pop_end = "elderly", None, end
+            else:
+                population, last_pop_end = "band", end
         elif kind == "adult":
             population, band, last_pop_end = "adult", None, end
         elif kind == "child":
@@ -544,6 +556,8 @@ def _resolve_once_n_times(regimens: list[Regimen], freqs: list) -> None:
 
 
 _WEAK_OR_SPLIT: Final = ("split_into", "bedtime")
+_SPARSER_THAN_DAILY: Final = ("every_other_day", "daily_or_every_other_day", "every_n_days", "once_per_n",
+                              "every_n_weeks", "per_week", "weekly", "per_month")
 
 
 def _shared_at_end(f: tuple, regimens: list[Regimen], freqs: list) -> bool:
@@ -570,6 +584,12 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
         for f in freqs:  # same clause, just before the amount: 每晚睡前服8片
             if reg.clause_start <= f[0] and f[1] <= reg.start and f[3] not in _WEAK_OR_SPLIT:
                 chosen = f
+        if chosen is not None and chosen[3] == "nightly":
+            # 每晚1粒，隔日一次: 每晚 says the time of day, the sparser rule after it which days
+            sparser = next((f for f in freqs if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section), None)
+            if (sparser is not None and sparser[3] in _SPARSER_THAN_DAILY
+                    and not any(reg.end <= r.start < sparser[0] for r in regimens)):
+                chosen = sparser
         if chosen is None:
             for f in freqs:  # forward, within the same sentence and section
                 if f[0] >= reg.end and f[4] == reg.sentence and f[5] == reg.section and f[6] == reg.sub:
@@ -866,7 +886,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     package = package if isinstance(package, str) else None
     regimens, facts = _scan(text)
     if not regimens:
-        if facts["per_body_any"]:
+        if facts["per_body_any"] or _PER_BODY_ANY.search(text):
             return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
         if _truncated(text):
             return _not_determinable("truncated", "text cut off before the amount", 0.8)

@@ -60,8 +60,9 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
-    FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日)或隔(?:日|天)(?:(?:1|一)次)?", fixed=(0.5, 1.0)),
-    FrequencyRule("every_other_day", r"隔(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
+    # 间日 = 隔日; 1日或间日1次 / 每日或隔日一次 / 连日或隔日给药: once a day or every other day
+    FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日|一天|1日|连日)或(?:隔|间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=(0.5, 1.0)),
+    FrequencyRule("every_other_day", r"(?:隔|(?<![期中时空夜])间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
     FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
@@ -143,6 +144,8 @@ def parse_frequency(text: str) -> Range | None:
     ((3.0, 3.0), (2.0, 3.0), (3.0, 3.0))
     >>> parse_frequency("隔日一次"), parse_frequency("每8小时一次"), parse_frequency("早晚各一次")
     ((0.5, 0.5), (3.0, 3.0), (2.0, 2.0))
+    >>> parse_frequency("1日或间日1次"), parse_frequency("间日一次")
+    ((0.5, 1.0), (0.5, 0.5))
     >>> parse_frequency("每周2次"), parse_frequency("涂患处") is None
     ((0.285714, 0.285714), True)
     """

@@ -6,6 +6,7 @@ marks, Latin ``l``/``O`` used as digits, 一曰 for 一日), so every later rege
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from types import MappingProxyType
@@ -37,6 +38,9 @@ _LATIN_DIGIT_RUN: Final = re.compile(
 )
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
 _HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
+_HTML_ENTITY: Final = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")  # &mdash; &nbsp; &#12316;
+# 5万～10万U: the multiplier written on both ends of a range stays only on the second (5～10万U)
+_WAN_BOTH_ENDS: Final = re.compile(r"(?<=\d)万(?=~\d+(?:\.\d+)?万)")
 _SPACES: Final = re.compile(r"[ \t\u3000\xa0]+")
 _HAS_SPACE: Final = re.compile(r"[ \t\u3000\xa0]")
 _HAS_TYPO: Final = re.compile("|".join(re.escape(wrong) for wrong, _ in TYPO_FIXES))
@@ -68,11 +72,15 @@ def normalise_text(text: str | None) -> str:
     '口服,一次10ml,一日2~3次。'
     >>> normalise_text("一曰3次，—次O.5g")
     '一日3次,一次0.5g'
+    >>> normalise_text("一次2&ndash;4片,&nbsp;一次5万～8万U")
+    '一次2~4片,一次5~8万U'
     """
     if not text:
         return ""
     if "<" in text:
         text = _HTML_BREAK.sub("", text)
+    if "&" in text and _HTML_ENTITY.search(text):
+        text = html.unescape(text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if _HAS_SPACE.search(text):
@@ -86,6 +94,8 @@ def normalise_text(text: str | None) -> str:
         text = _AND_A_HALF.sub(r"\1.5\2", text)
     if _HAS_RANGE_CHAR.search(text):
         text = _RANGE_CHARS.sub(RANGE_MARK, text)
+    if "万~" in text:
+        text = _WAN_BOTH_ENDS.sub("", text)
     return text
 
 

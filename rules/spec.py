@@ -24,10 +24,11 @@ _MEASURE: Final = r"(?:mg|μg|ug|g|kg|ml|mL|L|克|毫克|微克|毫升|升)(?![A
 _PIECE: Final = r"(?:素片|小瓶|粒|片|丸|袋|包|支|瓶|块|贴|锭|枚|格|罐|盒|听|管|揿|喷|s|S)"
 _LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}(?![/*×xX]))*"
 
-# 每粒装0.3g / 每100粒重6g / 每丸重9g / 每袋装:5g;15g / 每支10ml / 每块重10.5g;15g
+# 每粒装0.3g / 每100粒重6g / 每丸重9g / 每袋装:5g;15g / 每支10ml / 每块重10.5g;15g / 每片含本品600mg
 _PER_UNIT: Final = re.compile(
-    rf"(?:每(?P<n>{_NUM})?|(?<![\d.每])(?P<n2>\d+)(?=[粒丸片]约?重))(?P<unit>{_PIECE})约?(?:装量|装|重|净重|内装|含量|为)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
+    rf"(?:每(?P<n>{_NUM})?|(?<![\d.每])(?P<n2>\d+)(?=[粒丸片]约?重))(?P<unit>{_PIECE})约?(?:装量|装|重|净重|内装|含量|为|含[^\d,;。:()]{{0,12}}?)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
 )
+_NEXT_INGREDIENT: Final = re.compile(r"[、,;和及][^\d。]{1,16}\d")
 # 15g/袋 / 10ml/支 / 0.5g/片或1g/片
 _SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
 # 0.3g*12粒*2板 / 10g*8袋 / 0.51g*40s / 0.1g×40片/盒 / 150g*1瓶/盒
@@ -117,6 +118,8 @@ def _read_contents(text: str) -> list[UnitContent]:
             contents.append(UnitContent(unit, amount, measure, per, form.name if form else None))
 
     for m in (_PER_UNIT.finditer(text) if "每" in text or "重" in text else ()):
+        if "含" in m.group(0) and _NEXT_INGREDIENT.match(text, m.end()):
+            continue  # 每片含A15mg、B0.5mg: a composition of several ingredients, not one strength
         per_text = m.group("n") or m.group("n2")
         per = parse_number(per_text) if per_text else 1.0
         values = _amounts(m.group("amt") + m.group("mu") + m.group("tail"))
@@ -216,6 +219,10 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     0.06
     >>> parse_pack("10ml/支").contents[0].unit
     '支'
+    >>> parse_pack("片剂：每片含本品250mg。").contents[0].base_per_unit
+    0.25
+    >>> parse_pack("每片含甲成分10mg、乙成分5mg。").contents
+    ()
     >>> parse_pack(None, "铝塑包装，每盒装36片").pack_qty
     36.0
     """

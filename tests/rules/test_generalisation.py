@@ -1,0 +1,102 @@
+"""General rules for the miss patterns of docs/GENERALISATION.md, each on a text written for the test."""
+from __future__ import annotations
+
+import pytest
+
+from rules.dose import extract_daily_dose
+from rules.frequency import parse_frequency
+from rules.numerals import normalise_text
+from rules.spec import parse_pack
+
+
+class TestDailyOrEveryOtherDay:
+    @pytest.mark.parametrize("phrase", ["1日或间日1次", "每日或隔日一次", "一日或隔日1次", "连日或隔日给药"])
+    def test_alternatives_are_a_range(self, phrase):
+        assert parse_frequency(phrase) == (0.5, 1.0)
+
+    def test_jianri_is_every_other_day(self):
+        assert parse_frequency("间日一次") == (0.5, 0.5)
+        assert parse_frequency("用药期间日服3次") == (3.0, 3.0)  # 期间 is not 间日
+
+    def test_injection_every_day_or_every_other_day(self):
+        r = extract_daily_dose("肌内注射：每次40mg，1日或间日1次，10次为一疗程。", spec="注射剂：每支40mg。")
+        assert (r.times_per_day, r.daily, r.daily_count, r.count_unit) == ((0.5, 1.0), (20.0, 40.0), (0.5, 1.0), "支")
+
+    @pytest.mark.parametrize("tail, times", [("隔日一次", (0.5, 0.5)), ("每日或隔日一次", (0.5, 1.0))])
+    def test_nightly_amount_then_sparser_days(self, tail, times):
+        r = extract_daily_dose(f"睡前塞入肛门。每晚1枚，{tail}，5次为一疗程。")
+        assert r.times_per_day == times
+
+    def test_nightly_with_daily_frequency_stays_once(self):
+        assert extract_daily_dose("每晚2片，连服7天。").times_per_day == (1.0, 1.0)
+
+
+class TestSpecStrengthWithWords:
+    def test_per_tablet_contains(self):
+        r = extract_daily_dose("口服，每次250mg，每日2次。", spec="片剂：每片含本品250mg。")
+        assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "片")
+
+    def test_named_ingredient(self):
+        assert parse_pack("每粒含盐酸某某胺0.2g。").contents[0].base_per_unit == 0.2
+
+    def test_composition_is_not_a_strength(self):
+        assert parse_pack("片剂：每片含维生素A2000U、维生素D3 200U、碳酸钙0.3g。").contents == ()
+        r = extract_daily_dose("口服，每次2粒，每日3次。", spec="每片含甲药10mg、乙药5mg。")
+        assert (r.daily_count, r.count_unit) == ((6.0, 6.0), "粒")
+
+
+class TestMultiplierOnBothEnds:
+    @pytest.mark.parametrize("raw, expected", [
+        ("一次3万～6万U", "一次3~6万U"), ("1.5万-2万单位", "1.5~2万单位"), ("3万~6万U", "3~6万U"),
+    ])
+    def test_normalised(self, raw, expected):
+        assert normalise_text(raw) == expected
+
+    def test_range_in_wan_units(self):
+        r = extract_daily_dose("肌内注射，一次40万～80万U，一日2次。")
+        assert (r.per_dose, r.daily, r.unit) == ((40.0, 80.0), (80.0, 160.0), "万U")
+
+
+class TestHtmlEntities:
+    @pytest.mark.parametrize("raw, expected", [
+        ("一次3&mdash;4粒", "一次3~4粒"), ("一次3&ndash;4粒", "一次3~4粒"),
+        ("口服,&nbsp;一次2片", "口服,一次2片"), ("一次1&#12316;2袋", "一次1~2袋"), ("A&amp;B", "A&B"),
+    ])
+    def test_decoded_before_parsing(self, raw, expected):
+        assert normalise_text(raw) == expected
+
+    def test_range_with_entity(self):
+        assert extract_daily_dose("口服，一次3&mdash;4粒，一日2次。").daily == (6.0, 8.0)
+
+
+class TestReasons:
+    @pytest.mark.parametrize("usage", ["静脉注射，推荐剂量为0.5mCi/kg，缓慢推注。", "每公斤体重给予37MBq，一次注射。"])
+    def test_per_kg_in_any_unit(self, usage):
+        r = extract_daily_dose(usage)
+        assert (r.determinable, r.reason) == (False, "weight_or_area_based")
+
+    @pytest.mark.parametrize("usage", ["口服，小蜜丸一次9g，大蜜丸一次2", "口服，每次3"])
+    def test_cut_after_the_amount_number(self, usage):
+        r = extract_daily_dose(usage, spec="大蜜丸每丸重9g")
+        assert (r.determinable, r.reason) == (False, "truncated")
+
+    def test_missing_digits_are_not_a_cut(self):
+        assert extract_daily_dose("口服，一次2～粒，一日3～次。").reason == "no_amount"
+
+
+class TestElderlyAndCaps:
+    def test_elderly_band_does_not_beat_the_adult_regimen(self):
+        r = extract_daily_dose("口服，一次2片，一日3次；70岁以上患者一次1片，一日2次。")
+        assert r.daily == (6.0, 6.0)
+
+    def test_elderly_band_is_not_the_oldest_paediatric_band(self):
+        r = extract_daily_dose("成年患者推荐剂量20mg，按需服用。65岁以上患者起始剂量为10mg，一日1次。")
+        assert (r.determinable, r.reason) == (False, "no_frequency")
+
+    def test_frequency_cap_is_not_a_frequency(self):
+        r = extract_daily_dose("成年男性推荐剂量40mg，需要时服用；最大给药频率，1次/d。")
+        assert (r.determinable, r.reason) == (False, "no_frequency")
+        assert extract_daily_dose("一次1片，最多每日3次。").reason == "no_frequency"
+
+    def test_plain_frequency_still_counts(self):
+        assert extract_daily_dose("成年男性推荐剂量40mg，一日1次。").daily == (40.0, 40.0)
