@@ -35,6 +35,8 @@ have redis-server || missing+=(redis-server)
 { have prometheus && have promtool; } || missing+=(prometheus)
 [ "$(java_major)" -ge 17 ] || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
+# a CJK font, so the report's plots can print 通用名 and 企业 names
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk fontconfig)
 if [ "${PW_SETUP_LLM:-1}" != 0 ]; then
     have cmake || missing+=(cmake)
     { have g++ && have make; } || missing+=(build-essential)
