@@ -769,6 +769,12 @@ def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: For
     if not candidates:
         return None, None, "spec gives no per-unit content"
     values = {round(c.base_per_unit, 9) for c, _ in candidates}
+    if len(values) > 1:  # sizes named by population (胶囊(成人)：7mg。胶囊(儿童)：3.5mg): the regimen's own
+        own = "child" if reg.population in ("child", "band") else reg.population
+        tagged = [(c, t) for c, t in candidates if c.population == own]
+        if tagged:
+            candidates = tagged
+            values = {round(c.base_per_unit, 9) for c, _ in candidates}
     if len(values) > 1:
         return None, None, "spec gives several sizes"
     content = candidates[0][0]

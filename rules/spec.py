@@ -48,6 +48,9 @@ _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
 _FORM_RE: Final = re.compile(FORM_PATTERN)
+# 胶囊(成人)：7mg → 成人胶囊：7mg, so the population tag survives the bracket removal
+_POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")
+_POPULATION_PREFIX: Final = {"成人": "adult", "儿童": "child", "小儿": "child", "幼儿": "child"}
 _ANY_DIGIT: Final = re.compile(r"\d")
 _HAS_TIMES: Final = re.compile(r"[*×xX]")
 _BARE_SPEC: Final = re.compile(rf"^(?P<a>{_NUM})(?P<am>{_MEASURE})(?:[:：/](?P<v>{_NUM})(?P<vm>ml|mL|毫升))?[。.]?$")
@@ -63,6 +66,7 @@ class UnitContent:
     measure: str
     per: float = 1.0
     form: str | None = None  # the dosage form this line of the spec belongs to, when named
+    population: str | None = None  # "adult" / "child" when the line names who it is for: 胶囊(成人)：7mg
 
     @property
     def base_per_unit(self) -> float | None:
@@ -133,8 +137,9 @@ def _read_contents(text: str) -> list[UnitContent]:
         if any(s <= m.start("list") < e for s, e in taken):
             continue
         taken.append(m.span())
+        population = _POPULATION_PREFIX.get(text[max(0, m.start() - 2):m.start()])
         for amount, measure in _amounts(m.group("list")):
-            contents.append(UnitContent(form.unit or "瓶", amount, measure, 1.0, form.name))
+            contents.append(UnitContent(form.unit or "瓶", amount, measure, 1.0, form.name, population))
     return contents
 
 
@@ -223,6 +228,8 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     0.25
     >>> parse_pack("每片含甲成分10mg、乙成分5mg。").contents
     ()
+    >>> [(c.base_per_unit, c.population) for c in parse_pack("胶囊(成人)：8mg。胶囊(儿童)：4mg。").contents]
+    [(0.008, 'adult'), (0.004, 'child')]
     >>> parse_pack(None, "铝塑包装，每盒装36片").pack_qty
     36.0
     """
@@ -230,7 +237,7 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     package_text = normalise_text(package)
     volumes = _VOLUME_IN_BRACKETS.findall(spec_text) if "ml" in spec_text or "毫升" in spec_text else []
     if "(" in spec_text:
-        spec_text = _PARENS.sub("", spec_text)
+        spec_text = _PARENS.sub("", _POPULATION_TAG.sub(r"\g<who>\g<form>", spec_text))
     if "(" in package_text:
         package_text = _PARENS.sub("", package_text)
     contents = _read_contents(spec_text)

@@ -100,3 +100,19 @@ class TestElderlyAndCaps:
 
     def test_plain_frequency_still_counts(self):
         assert extract_daily_dose("成年男性推荐剂量40mg，一日1次。").daily == (40.0, 40.0)
+
+
+class TestSizesByPopulation:
+    SPEC = "胶囊(成人)：8mg。胶囊(儿童)：4mg。"
+
+    def test_adult_regimen_takes_the_adult_size(self):
+        r = extract_daily_dose("成人：一次8mg，一日1次。儿童：一次4mg，一日1次。", spec=self.SPEC)
+        assert (r.daily_count, r.count_unit) == ((1.0, 1.0), "粒")
+
+    def test_band_regimen_takes_the_child_size(self):
+        r = extract_daily_dose("6～12岁儿童：一次4mg，一日2次。", spec=self.SPEC)
+        assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "粒")
+
+    def test_untagged_sizes_stay_ambiguous(self):
+        r = extract_daily_dose("一次8mg，一日1次。", spec="胶囊：4mg，8mg。")
+        assert r.daily_count is None
