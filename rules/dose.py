@@ -18,6 +18,7 @@ from typing import Any, Final, Mapping
 from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, Form, form_match, product_form
 from rules.frequency import FREQUENCY_RULES, frequency_at, frequency_pattern
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
+from rules.simple import SimpleDose, read_simple
 from rules.spec import S_UNIT, PackFacts, UnitContent, parse_pack
 from rules.units import (
     CONTAINER_UNITS, HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, to_base,
@@ -883,13 +884,34 @@ def _truncated(text: str) -> bool:
     return bool(_TRUNCATED_END.search(stripped)) or stripped != text.rstrip("。. ")
 
 
-def _extract(usage: str | None, *, name: str | None, spec: str | None, package: str | None) -> DoseResult:
+def _simple_result(text: str, simple: SimpleDose, name: str | None, spec: str | None,
+                   package: str | None) -> DoseResult:
+    """The result `_extract` gives for a text of the simple shape, without the general scan."""
+    reg = Regimen(index=0, start=simple.start, end=simple.end, kind="dose", amount=simple.amount,
+                  unit=simple.unit, times=simple.times, route=simple.route)
+    per_dose, times = simple.amount, simple.times
+    product = product_form(name, spec)
+    daily = (per_dose[0] * times[0], per_dose[1] * times[1])
+    count, count_unit, count_why = _count(reg, daily, simple.unit, parse_pack(spec, package), product)
+    return DoseResult(
+        determinable=True, reason=None, per_dose=per_dose, times_per_day=times,
+        daily=(_sig4(daily[0]), _sig4(daily[1])), unit=simple.unit, daily_count=count, count_unit=count_unit,
+        confidence=_confidence(0.95, [], reg, 1, 1), clause=text[simple.start:simple.end], why=count_why,
+    )
+
+
+def _extract(usage: str | None, *, name: str | None, spec: str | None, package: str | None,
+             fast: bool = True) -> DoseResult:
+    """The rules, uncached; `fast=False` skips the simple-text fast path (its tests compare both)."""
     text = normalise_text(usage if isinstance(usage, str) else None)
     if not text:
         return _not_determinable("no_amount", "empty usage text", confidence=0.9)
     name = name if isinstance(name, str) else None
     spec = spec if isinstance(spec, str) else None
     package = package if isinstance(package, str) else None
+    simple = read_simple(text) if fast else None
+    if simple is not None:  # 口服，一次2粒，一日3次。: one regimen, nothing to select
+        return _simple_result(text, simple, name, spec, package)
     regimens, facts = _scan(text)
     if not regimens:
         if facts["per_body_any"] or _PER_BODY_ANY.search(text):

@@ -1,0 +1,71 @@
+"""Fast path for the commonest insert shape: one route word, one dose, one daily frequency.
+
+About half of all 用法用量 texts read ``口服，一次2粒，一日3次。`` and nothing else (maybe a closing
+``饭后服用`` or ``或遵医嘱``). For those the general scanner (`rules.dose`) finds exactly one
+candidate regimen, so selection has nothing to decide; `read_simple` reads such a text with one
+anchored regex instead, and `rules.dose` builds the same result from it. Anything the template
+does not cover in full (a second amount, a population, a bracket, a form word …) returns ``None``
+and goes the general way. `tests/rules/test_simple.py` checks that both paths agree on every
+text of the dev corpus and on mutations of it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+from rules.forms import ROUTE_WORDS
+from rules.numerals import parse_number
+from rules.units import normalise_unit
+
+__all__ = ["SimpleDose", "read_simple"]
+
+Range = tuple[float, float]
+
+_NUM: Final = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十半])"
+_ROUTE: Final = "|".join(sorted((re.escape(w) for w in ROUTE_WORDS), key=len, reverse=True))
+# Closing phrases with no amount, frequency, population or form in them (the scanner reads nothing
+# there that could change the regimen, or only markers that act on amounts after them).
+_TAIL: Final = r"(?:饭[前后]服用?|餐[前后]服用?|温开水送服|开水冲服|或遵医嘱|遵医嘱|宜饭[前后]服用?|空腹服用?)"
+_SIMPLE: Final = re.compile(
+    rf"(?:(?P<route>{_ROUTE})[,。:])?"
+    rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭))"
+    rf"[,;](?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次"
+    rf"(?:[,;。]{_TAIL})*。?"
+)
+
+
+class SimpleDose(NamedTuple):
+    """What a simple text says: its route (or ``None``), the dose clause span, amount, unit, times."""
+
+    route: str | None
+    start: int
+    end: int
+    amount: Range
+    unit: str
+    times: Range
+
+
+def read_simple(text: str) -> SimpleDose | None:
+    """The one regimen of a normalised text of the simple shape, else ``None``.
+
+    Examples
+    --------
+    >>> read_simple("口服,一次2~3粒,一日3次。")
+    SimpleDose(route='oral', start=3, end=9, amount=(2.0, 3.0), unit='粒', times=(3.0, 3.0))
+    >>> read_simple("口服,一次2粒,一日3次;儿童一次1粒。") is None
+    True
+    """
+    m = _SIMPLE.fullmatch(text)
+    if m is None:
+        return None
+    a, b_text = parse_number(m["a"]), m["b"]
+    b = parse_number(b_text) if b_text else a
+    ta, tb_text = parse_number(m["ta"]), m["tb"]
+    tb = parse_number(tb_text) if tb_text else ta
+    if not a or not b or not ta or not tb or a <= 0 or b <= 0 or ta <= 0 or tb <= 0:
+        return None
+    lo, hi = (a, b) if a <= b else (b, a)
+    t_lo, t_hi = (ta, tb) if ta <= tb else (tb, ta)
+    route = m["route"]
+    return SimpleDose(ROUTE_WORDS[route] if route else None, m.start("dose"), m.end("dose"), (lo, hi),
+                      normalise_unit(m["unit"]), (round(t_lo, 6), round(t_hi, 6)))

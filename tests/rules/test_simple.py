@@ -1,0 +1,48 @@
+"""The simple-text fast path gives exactly the general path's result."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules.dose import _extract
+from rules.numerals import normalise_text
+from rules.simple import read_simple
+
+_CORPUS = Path(__file__).resolve().parents[2] / "data" / "inserts_dev.jsonl"
+
+
+def _both(usage, name=None, spec=None, package=None):
+    kw = dict(name=name, spec=spec, package=package)
+    return _extract(usage, fast=True, **kw), _extract(usage, fast=False, **kw)
+
+
+@pytest.mark.skipif(not _CORPUS.exists(), reason="dev corpus not present")
+def test_fast_path_agrees_on_the_dev_corpus():
+    records = [json.loads(line) for line in _CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    taken = 0
+    for r in records:
+        fast, general = _both(r.get("usage"), r.get("name"), r.get("spec"), r.get("package"))
+        assert fast == general, r.get("id")
+        taken += read_simple(normalise_text(r.get("usage"))) is not None
+    assert taken > len(records) // 4  # the fast path is really taken
+
+
+_ROUTE = st.sampled_from(["", "口服,", "口服。", "开水冲服,", "静脉注射,", "外用:", "含服,"])
+_NUM = st.sampled_from(["1", "2", "0.5", "半", "两", "十", "0", "3~4", "1~2", "2~1", "0~1"])
+_UNIT = st.sampled_from(["粒", "片", "g", "mg", "ml", "克", "袋", "支", "丸", "块"])
+_TAIL = st.sampled_from(["", "。", ",饭后服用。", ",或遵医嘱。", ";温开水送服", ",宜饭前服"])
+_SPEC = st.sampled_from([None, "0.3g*12粒", "每袋装10g", "10ml/支", "片剂:5mg", "每丸重9g", "注射剂:20mg"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(route=_ROUTE, lead=st.sampled_from(["一次", "每次"]), amount=_NUM, unit=_UNIT,
+       day=st.sampled_from(["一日", "每日", "每天", "一天"]), times=_NUM, tail=_TAIL, spec=_SPEC,
+       name=st.sampled_from([None, "某某胶囊", "某某注射液", "某某片"]))
+def test_fast_path_agrees_on_simple_texts(route, lead, amount, unit, day, times, tail, spec, name):
+    usage = f"{route}{lead}{amount}{unit},{day}{times}次{tail}"
+    fast, general = _both(usage, name, spec)
+    assert fast == general
