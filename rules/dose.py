@@ -15,7 +15,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final, Mapping
 
-from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, Form, form_match, product_form
+from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, USAGE_FORM_WORDS, Form, form_match, product_form
 from rules.frequency import FREQUENCY_RULES, frequency_at, frequency_pattern
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
 from rules.simple import SimpleDose, read_simple
@@ -42,10 +42,9 @@ LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过
 TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
 CAP_WORDS: Final = LIMIT_WORDS + TOTAL_WORDS
 DISCRETIONARY_WORDS: Final = ("酌减", "减半", "酌情", "遵医嘱", "减量", "酌量", "用量减", "剂量减")
-_USAGE_FORMS: Final = tuple(k for k, f in FORMS.items() if len(k) >= 2 and f.route == "oral" and k != "丸剂")
 # Every marker word → its kind; the scanner reads them as one trie (longest word wins).
 WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
-    {w: "route" for w in ROUTE_WORDS} | {w: "form" for w in _USAGE_FORMS}
+    {w: "route" for w in ROUTE_WORDS} | {w: "form" for w in USAGE_FORM_WORDS}
     | {w: "disc" for w in DISCRETIONARY_WORDS} | {w: "cap" for w in CAP_WORDS}
     | {w: "maint" for w in MAINTENANCE_WORDS} | {w: "loading" for w in LOADING_WORDS}
     | {w: "elderly" for w in ELDERLY_WORDS} | {w: "child" for w in CHILD_WORDS} | {w: "adult" for w in ADULT_WORDS}
@@ -888,7 +887,7 @@ def _simple_result(text: str, simple: SimpleDose, name: str | None, spec: str | 
                    package: str | None) -> DoseResult:
     """The result `_extract` gives for a text of the simple shape, without the general scan."""
     reg = Regimen(index=0, start=simple.start, end=simple.end, kind="dose", amount=simple.amount,
-                  unit=simple.unit, times=simple.times, route=simple.route)
+                  unit=simple.unit, times=simple.times, route=simple.route, form=simple.form)
     per_dose, times = simple.amount, simple.times
     product = product_form(name, spec)
     daily = (per_dose[0] * times[0], per_dose[1] * times[1])

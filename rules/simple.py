@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
-from rules.forms import ROUTE_WORDS
+from rules.forms import FORMS, ROUTE_WORDS, USAGE_FORM_WORDS, Form
 from rules.numerals import parse_number
 from rules.units import normalise_unit
 
@@ -22,22 +22,31 @@ __all__ = ["SimpleDose", "read_simple"]
 Range = tuple[float, float]
 
 _NUM: Final = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十半])"
-_ROUTE: Final = "|".join(sorted((re.escape(w) for w in ROUTE_WORDS), key=len, reverse=True))
-# Closing phrases with no amount, frequency, population or form in them (the scanner reads nothing
-# there that could change the regimen, or only markers that act on amounts after them).
-_TAIL: Final = r"(?:饭[前后]服用?|餐[前后]服用?|温开水送服|开水冲服|或遵医嘱|遵医嘱|宜饭[前后]服用?|空腹服用?)"
+
+
+def _words(words) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+# 开水冲服 / 温开水送服 / 黄酒或温开水送服: the liquid before a route word names no route of its own
+_VEHICLE: Final = r"(?:黄酒或温开水|温开水|开水|温水|淡盐汤|用淡盐汤|黄酒)?"
+# Closing phrases with no amount or frequency in them; the markers they hold (小儿, 遵医嘱) act
+# only on amounts after them, and there are none.
+_TAIL: Final = (r"(?:饭[前后]服用?|餐[前后]服用?|温开水送服|开水冲服|或遵医嘱|遵医嘱|宜饭[前后]服用?|空腹服用?"
+                r"|小儿酌减|儿童酌减|小儿酌减或遵医嘱|用时摇匀|饭后服用或遵医嘱)")
 _SIMPLE: Final = re.compile(
-    rf"(?:(?P<route>{_ROUTE})[,。:])?"
+    rf"(?:{_VEHICLE}(?P<route>{_words(ROUTE_WORDS)})[,。:])?(?P<form>{_words(USAGE_FORM_WORDS)})?"
     rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭))"
-    rf"[,;](?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次"
+    rf"[,;](?:(?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次|(?P<sa>{_NUM})(?:~(?P<sb>{_NUM}))?次/d)"
     rf"(?:[,;。]{_TAIL})*。?"
 )
 
 
 class SimpleDose(NamedTuple):
-    """What a simple text says: its route (or ``None``), the dose clause span, amount, unit, times."""
+    """What a simple text says: its route and form (or ``None``), the dose clause span, amount, unit, times."""
 
     route: str | None
+    form: Form | None
     start: int
     end: int
     amount: Range
@@ -51,7 +60,7 @@ def read_simple(text: str) -> SimpleDose | None:
     Examples
     --------
     >>> read_simple("口服,一次2~3粒,一日3次。")
-    SimpleDose(route='oral', start=3, end=9, amount=(2.0, 3.0), unit='粒', times=(3.0, 3.0))
+    SimpleDose(route='oral', form=None, start=3, end=9, amount=(2.0, 3.0), unit='粒', times=(3.0, 3.0))
     >>> read_simple("口服,一次2粒,一日3次;儿童一次1粒。") is None
     True
     """
@@ -60,12 +69,13 @@ def read_simple(text: str) -> SimpleDose | None:
         return None
     a, b_text = parse_number(m["a"]), m["b"]
     b = parse_number(b_text) if b_text else a
-    ta, tb_text = parse_number(m["ta"]), m["tb"]
+    ta_text = m["ta"] or m["sa"]
+    ta, tb_text = parse_number(ta_text), m["tb"] or m["sb"]
     tb = parse_number(tb_text) if tb_text else ta
     if not a or not b or not ta or not tb or a <= 0 or b <= 0 or ta <= 0 or tb <= 0:
         return None
     lo, hi = (a, b) if a <= b else (b, a)
     t_lo, t_hi = (ta, tb) if ta <= tb else (tb, ta)
-    route = m["route"]
-    return SimpleDose(ROUTE_WORDS[route] if route else None, m.start("dose"), m.end("dose"), (lo, hi),
+    route, form = m["route"], m["form"]
+    return SimpleDose(ROUTE_WORDS[route] if route else None, FORMS[form] if form else None, m.start("dose"), m.end("dose"), (lo, hi),
                       normalise_unit(m["unit"]), (round(t_lo, 6), round(t_hi, 6)))
