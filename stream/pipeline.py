@@ -338,14 +338,15 @@ class Pipeline:
         state["done"] = dict(list(done.items())[-PRODUCT_MEMORY:])
         products[pid] = state  # assignment, not mutation: a Faust table only logs what is set
         self._observe(enriched)
-        return ProductOutput(enriched=enriched, alerts=alerts, group_event=enriched)
+        return ProductOutput(enriched=enriched, alerts=alerts, group_event=_group_event(enriched, alerts))
 
     def _replayed(self, state: dict[str, Any], enriched: dict[str, Any]) -> ProductOutput:
         # A redelivered event: the same alerts as the first time, and the group event again
         # (the group stage has its own memory) in case the crash came before it was sent.
         done = state["done"][enriched["event_id"]]
         enriched["prev_price"] = done["prev_price"]
-        return ProductOutput(enriched=enriched, alerts=list(done["alerts"]), group_event=enriched)
+        return ProductOutput(enriched=enriched, alerts=list(done["alerts"]),
+                             group_event=_group_event(enriched, done["alerts"]))
 
     # -- group stage ------------------------------------------------------------------------
     def on_group_event(self, event: dict[str, Any], groups: MutableMapping[str, Any]) -> list[dict[str, Any]]:
@@ -410,6 +411,12 @@ class Pipeline:
         cost = midpoint(enriched.get("daily_cost"))
         if cost is not None:
             metrics.DAILY_COST.labels(enriched.get("dosage_form") or "未知").observe(cost)
+
+
+def _group_event(enriched: dict[str, Any], alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    # The group stage must not raise an alert type the product stage raised for the same event:
+    # both would carry the same alert id.
+    return {**enriched, "product_alert_types": sorted({a["type"] for a in alerts})}
 
 
 def _text(key: Any) -> str | None:
