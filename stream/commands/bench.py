@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "of a running broker whose input topics are empty")
     parser.add_argument("--events", type=int, help="price changes per throughput run (default 20,000)")
     parser.add_argument("--products", type=int, help="listings preloaded into the worker's state (default 100,000)")
-    parser.add_argument("--latency-seconds", type=float, help="length of the 1,000 ev/s latency run (default 30)")
+    parser.add_argument("--latency-seconds", type=float, help="length of the 1,000 ev/s latency run (default 20)")
     parser.add_argument("--partitions", type=int, help="partitions of every topic (default 4)")
     parser.add_argument("--inserts", type=Path, help="inserts JSONL for `extract` (default data/inserts_dev.jsonl)")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test of a minute or two")
