@@ -391,7 +391,8 @@ class Pipeline:
             return None
         cost = cost_listing(dose, spec=event.get("spec"), package=event.get("package"),
                             pack_qty=event.get("pack_qty"), min_unit=event.get("min_unit"), price=event["price"])
-        return {**event, **{k: fields.get(k) for k in _DOSE_FIELDS}, "unit_price": cost.unit_price,
+        listing = {k: v for k, v in event.items() if k != "product_alert_types"}
+        return {**listing, **{k: fields.get(k) for k in _DOSE_FIELDS}, "unit_price": cost.unit_price,
                 "daily_cost": _as_list(cost.daily_cost), "cost_reason": cost.cost_reason,
                 "event_type": "dose_recheck", "rule_reading": {k: event.get(k) for k in _DOSE_FIELDS}}
 
