@@ -131,3 +131,22 @@ class TestParkedPriceChanges:
         pipeline.on_price_change(change, products)
         pipeline.on_price_change(change, products)
         assert len(products["P9"]["parked"]) == 1
+
+
+class TestDoseRecheck:
+    def test_a_dose_outlier_is_read_again_by_the_llm_and_published_for_review(self):
+        from dataclasses import replace
+
+        from models.extractor import RuleExtractor
+
+        class SecondReader(RuleExtractor):  # stands in for the LLM: unit level only
+            async def recheck(self, *, usage, name=None, spec=None, package=None, current=None):
+                return replace(current, daily=(6.0, 6.0), daily_count=(6.0, 6.0), method="llm")
+
+        odd = feeds.listing("L9", "P9", price=12.0, manufacturer="制药厂9", usage="口服。一次20片，一日3次。")
+        result = run_replay(feeds.listings_feed() + [odd], pipeline=Pipeline(extractor=SecondReader()))
+        assert any(a["type"] == "dose_outlier" and a["event_id"] == "L9" for a in result.alerts)
+        (recheck,) = [e for e in result.enriched if e["event_type"] == "dose_recheck"]
+        assert recheck["method"] == "llm" and recheck["daily"] == [6.0, 6.0]
+        assert recheck["rule_reading"]["daily"] == [60.0, 60.0]
+        assert recheck["daily_cost"] == pytest.approx([3.0, 3.0])
