@@ -18,7 +18,7 @@ from stream.app import app, settings
 from stream.lag import export_consumer_lag
 from stream.pipeline import Pipeline, ProductOutput, Source
 from stream.sinks import RedisAlertSink
-from stream.tables import groups, products
+from stream.tables import groups, product_table, products
 
 __all__ = ["process_products", "check_groups", "pipeline", "alert_sink"]
 
@@ -81,8 +81,10 @@ async def _sweep_parked() -> None:
     the product-keyed control topic, because a table is written from its own stream only.
     """
     line = time.time() - settings.parked_grace_s
-    for product_id, state in list(products.items()):
-        since = pipeline.parked_since(state)
+    for product_id, raw in list(product_table.items()):
+        if b'"parked"' not in raw:  # cheap test first: a worker holds many products, few parked
+            continue
+        since = pipeline.parked_since(products.loads(raw))
         if since is not None and since < line:
             await topics.control.send(key=product_id.encode(), value=b"expire")
 

@@ -46,9 +46,11 @@ GROUP_MEMORY: Final = 512
 # Price changes parked per product while its listing is on its way (the two input topics are
 # read side by side, so a change can overtake its listing); more than this is not a race.
 MAX_PARKED: Final = 20
+# What the product state keeps of a listing; not the insert text, which only the listing's own
+# enriched record needs (a worker holds every product of its partitions in memory).
 _LISTING_FACTS: Final = (
     "product_id", "region", "generic_name", "manufacturer", "dosage_form", "spec", "package",
-    "pack_qty", "min_unit", "pack_unit", "usage",
+    "pack_qty", "min_unit", "pack_unit",
 )
 _DOSE_FIELDS: Final = (
     "determinable", "reason", "per_dose", "times_per_day", "daily", "unit", "daily_count", "count_unit",

@@ -1,36 +1,49 @@
-"""Per-key state, in Faust tables whose changelogs bring it back after a restart."""
+"""Per-key state, in Faust tables whose changelogs bring it back after a restart.
+
+Both tables hold bytes and are used through `EncodedValues` views: a product's state kept as
+compact JSON costs a fifth of the memory of the same state as Python objects (the worker holds
+every product of its partitions), and the peer groups' River models only pickle.
+"""
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import MutableMapping
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from stream.app import app, settings
 
-__all__ = ["products", "groups", "PickledValues"]
+__all__ = ["products", "groups", "EncodedValues", "as_json", "as_pickle"]
 
 
-class PickledValues(MutableMapping):
-    """A view of a bytes-valued table that stores Python objects pickled.
+class EncodedValues(MutableMapping):
+    """A view of a bytes-valued table that stores Python values encoded.
 
-    Faust 0.15 picks a table's serializer from its value type, so a table of plain objects
-    would be written as JSON; the group state holds River models, which only pickle can keep.
-    Only our own workers write this changelog, which is what makes pickle acceptable here.
+    Parameters
+    ----------
+    table
+        The mapping of bytes underneath (a Faust table, or a dict in tests).
+    dumps, loads
+        The encoding.
 
-    >>> view = PickledValues({})
-    >>> view["银杏叶片"] = {"n": 3}
-    >>> view["银杏叶片"], view.get("none")
-    ({'n': 3}, None)
+    Examples
+    --------
+    >>> view = as_json({})
+    >>> view["P1"] = {"prices": {"GD-SZ": 12.5}}
+    >>> view["P1"], view.get("P2"), view.table["P1"]
+    ({'prices': {'GD-SZ': 12.5}}, None, b'{"prices":{"GD-SZ":12.5}}')
     """
 
-    def __init__(self, table: MutableMapping) -> None:
+    def __init__(self, table: MutableMapping, dumps: Callable[[Any], bytes], loads: Callable[[bytes], Any]) -> None:
         self.table = table
+        self.dumps = dumps
+        self.loads = loads
 
     def __getitem__(self, key: str) -> Any:
-        return pickle.loads(self.table[key])
+        return self.loads(self.table[key])
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.table[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.table[key] = self.dumps(value)
 
     def __delitem__(self, key: str) -> None:
         del self.table[key]
@@ -43,11 +56,22 @@ class PickledValues(MutableMapping):
 
     def get(self, key: str, default: Any = None) -> Any:
         raw = self.table.get(key)
-        return default if raw is None else pickle.loads(raw)
+        return default if raw is None else self.loads(raw)
 
 
-# product_id -> JSON state: latest listing, daily dose, pack facts, price per region, detector memory.
-products = app.Table("products", key_type=str, partitions=settings.partitions)
-# 通用名 -> pickled GroupState (peer-group detectors, River objects inside).
+def as_json(table: MutableMapping) -> EncodedValues:
+    return EncodedValues(table, lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode(),
+                         json.loads)
+
+
+def as_pickle(table: MutableMapping) -> EncodedValues:
+    # Only our own workers write these changelogs, which is what makes pickle acceptable here.
+    return EncodedValues(table, lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
+
+
+# product_id -> state: latest listing facts, daily dose, pack facts, price per region, detector memory.
+product_table = app.Table("products", key_type=str, value_type=bytes, partitions=settings.partitions)
+products = as_json(product_table)
+# 通用名 -> GroupState (peer-group detectors, River objects inside).
 group_table = app.Table("groups", key_type=str, value_type=bytes, partitions=settings.partitions)
-groups = PickledValues(group_table)
+groups = as_pickle(group_table)

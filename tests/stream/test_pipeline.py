@@ -59,7 +59,7 @@ class TestEnrichment:
         change = next(e for e in result.enriched if e["event_id"] == "C2")
         assert change["prev_price"] == 12.5 and change["price"] == 26.0
         assert change["daily_cost"] == pytest.approx([6.5, 6.5])
-        assert change["usage"] and change["generic_name"] == "银杏叶片"
+        assert change["generic_name"] == "银杏叶片" and change["unit"] == "片"
 
     def test_second_region_price_is_kept_apart(self):
         result = run_replay(feeds.listings_feed() + feeds.price_feed())
