@@ -94,6 +94,8 @@ _TOKENS: Final = [
     ("word", trie_pattern(WORD_KIND)),
 ]
 _SCANNER: Final = compile_scanner(_TOKENS)
+# the scanner drops inner groups; an amount token's own regex, matched again where it stands, reads them
+_AMOUNT_TOKEN: Final = {name: re.compile(p) for name, p in _TOKENS if name in ("daily", "dose", "post", "bare")}
 _PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
 _PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
@@ -335,6 +337,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         ))
         elif kind in _AMOUNT_PREFIX:
             prefix = _AMOUNT_PREFIX[kind]
+            m = _AMOUNT_TOKEN[kind].match(text, start)
             read = _read_qty(m, prefix)
             if read is None:
                 continue
