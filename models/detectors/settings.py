@@ -37,6 +37,9 @@ class DetectorSettings:
     min_peers: int = 3             # fewer other manufacturers than this: "insufficient peers", no alert
     peer_z_min_n: int = 5          # the z-score path needs 5 manufacturers: the MAD of 3–4 prices is too unsteady,
                                    # so smaller groups alert from the 2× tier only
+    peer_isolation: float = 0.2    # log units (≈1.22×, twice mad_floor): a listing within this of another
+                                   # manufacturer is part of a cluster; the z path (and the 2× tier under
+                                   # peer_z_min_n manufacturers) needs the listing isolated as well
 
     # -- price_jump: one abnormal rise, or a creeping run of small ones
     jump_ratio: float = 1.3        # a single rise of ≥30 % alerts: drug list prices move by a few per cent

@@ -40,7 +40,7 @@ class GroupDetectors:
     def __init__(self, settings: DetectorSettings) -> None:
         s = settings
         self.peer = PeerOutlier(ratio=s.peer_ratio, z=s.peer_z, sure_ratio=s.peer_sure_ratio, mad_floor=s.mad_floor,
-                                min_peers=s.min_peers, z_min_n=s.peer_z_min_n)
+                                min_peers=s.min_peers, z_min_n=s.peer_z_min_n, isolation=s.peer_isolation)
         self.siblings = SiblingBook()
         self.hidden = HiddenIncrease(self.siblings, ratio=s.hidden_ratio)
         self.ratio = RatioRule(self.siblings, tolerance=s.ratio_tolerance)
