@@ -30,13 +30,13 @@ def _words(words) -> str:
 
 # 开水冲服 / 温开水送服 / 黄酒或温开水送服: the liquid before a route word names no route of its own
 _VEHICLE: Final = r"(?:黄酒或温开水|温开水|开水|温水|淡盐汤|用淡盐汤|黄酒)?"
-# Closing phrases with no amount or frequency in them; the markers they hold (小儿, 遵医嘱) act
-# only on amounts after them, and there are none.
-_TAIL: Final = (r"(?:饭[前后]服用?|餐[前后]服用?|温开水送服|开水冲服|或遵医嘱|遵医嘱|宜饭[前后]服用?|空腹服用?"
-                r"|小儿酌减|儿童酌减|小儿酌减或遵医嘱|用时摇匀|饭后服用或遵医嘱)")
+# Closing clauses hold no number, bracket or range (so no amount, frequency number, age or
+# section); any marker words there (小儿, 遵医嘱, 睡前, 隔日 …) act only on amounts after them,
+# and there are none: the forward search gives the dose the frequency right after it first.
+_TAIL: Final = r"[^\d()\[\]~/一二两三四五六七八九十半百零〇,;。:]{1,40}"
 _SIMPLE: Final = re.compile(
     rf"(?:{_VEHICLE}(?P<route>{_words(ROUTE_WORDS)})[,。:])?(?P<form>{_words(USAGE_FORM_WORDS)})?"
-    rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭))"
+    rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭|瓶|贴))"
     rf"[,;](?:(?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次|(?P<sa>{_NUM})(?:~(?P<sb>{_NUM}))?次/d)"
     rf"(?:[,;。]{_TAIL})*。?"
 )

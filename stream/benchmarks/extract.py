@@ -15,6 +15,8 @@ from typing import Any
 
 from rules.cost import cost_listing
 from rules.dose import clear_caches, extract_daily_dose
+from rules.numerals import normalise_text
+from rules.simple import read_simple
 
 __all__ = ["run_extract_benchmark", "load_inserts"]
 
@@ -70,6 +72,8 @@ def run_extract_benchmark(inserts_path: str | Path = "data/inserts_dev.jsonl", r
         "warm_inserts_per_s": round(n / warm, 1) if warm else None,
         "warm_us_per_insert": round(warm / n * 1e6, 3),
         "target_inserts_per_s": 20_000,
+        # share of records read by the one-dose fast path (rules/simple.py) rather than the full scanner
+        "fast_path_share": round(sum(read_simple(normalise_text(r.get("usage"))) is not None for r in records) / n, 3),
         "peak_memory_mb": round(peak / 2**20, 2),
         "clock": "process_time (one core)",
     }
