@@ -51,6 +51,10 @@ class DetectorSettings:
     move_halflife: float = 20.0    # moves: half-life of the exponentially weighted move scale
     creep_min_steps: int = 3       # at least three rises in the run, so one or two moves are never "creeping"
     creep_window_days: float = 365.0  # a run older than a year is restarted
+    group_move_z: float = 3.5      # group stage: a rise ≥ jump_model_ratio whose modified z (Iglewicz–Hoaglin) among
+                                   # the 通用名's recent ordinary moves reaches 3.5 is a jump, history or not
+    group_min_moves: int = 10      # moves the group must have made before it judges (a median of fewer is unsteady)
+    group_move_window: int = 200   # recent ordinary moves of the group its scale (median |log move|) is taken from
 
     # -- hidden_increase / ratio_rule_violation: one manufacturer's specs and packs
     hidden_ratio: float = 1.5      # new spec/pack with daily cost ≥1.5× its sibling's (same 1.5× line)
@@ -78,7 +82,8 @@ class DetectorSettings:
         if self.region_min_rise < 1.0 or self.ratio_tolerance < 0:
             raise ValueError(f"need region_min_rise >= 1 and ratio_tolerance >= 0, got {self.region_min_rise} "
                              f"and {self.ratio_tolerance}")
-        for name in ("min_peers", "peer_z_min_n", "creep_min_steps", "dose_min_peers", "jump_min_history"):
+        for name in ("min_peers", "peer_z_min_n", "creep_min_steps", "dose_min_peers", "jump_min_history",
+                     "group_min_moves", "group_move_window"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 

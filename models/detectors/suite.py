@@ -9,6 +9,7 @@ from typing import Any
 from models.detectors.base import Finding
 from models.detectors.cross_region import CrossRegionGap
 from models.detectors.dose_outlier import DoseOutlier
+from models.detectors.group_moves import GroupMoves
 from models.detectors.hidden_increase import HiddenIncrease
 from models.detectors.peer_outlier import PeerOutlier
 from models.detectors.price_jump import PriceJump
@@ -31,7 +32,7 @@ def _with_related(primary: Finding | None, secondary: Finding | None) -> Finding
 
 
 class GroupDetectors:
-    """The picklable state of one peer group (通用名): its four group detectors.
+    """The picklable state of one peer group (通用名): its five group detectors.
 
     Listings whose dose is an outlier are remembered in `dose_suspects`: their daily cost
     is not a price fact, so it never enters the peer or sibling state.
@@ -47,6 +48,8 @@ class GroupDetectors:
         self.dose = DoseOutlier(ratio=s.dose_ratio, z=s.dose_z, mad_floor=s.dose_mad_floor,
                                 eps=s.dose_cluster_eps, min_samples=s.dose_cluster_min_samples,
                                 min_peers=s.dose_min_peers)
+        self.moves = GroupMoves(min_ratio=s.jump_model_ratio, product_ratio=s.jump_ratio, z=s.group_move_z,
+                                min_moves=s.group_min_moves, window=s.group_move_window)
         self.dose_suspects: set[str] = set()
 
 
@@ -59,7 +62,10 @@ class DetectorSuite:
       region at a new price), ``cross_region_gap`` on listings and price changes. A rise that is
       both a jump and opens a regional gap raises both alerts: two rules, each with its own
       reference (the previous price; the other region's price).
-    * group stage (key ``generic_name``), listings only (price changes just update the state):
+    * group stage (key ``generic_name``): ``price_jump`` from the group's moves (`GroupMoves`:
+      a rise of ≥ ``jump_model_ratio`` that is extreme among the group's recent moves, for
+      events the product stage did not already flag as a jump: ``product_alert_types``);
+      then, on listings only (price changes just update the state):
       ``dose_outlier`` first (a listing with a doubtful dose gets no price finding), then the
       same manufacturer's siblings (``hidden_increase``, then ``ratio_rule_violation``), then
       ``peer_outlier`` for a manufacturer's first product in the group: a re-listing in another
@@ -114,17 +120,20 @@ class DetectorSuite:
         """Findings of the group-keyed detectors; `group_state` is updated in place."""
         g = group_state
         pid = event["product_id"]
+        move = g.moves.check_one(event)  # a price change, or a re-listing in a region at a new price
+        g.moves.learn_one(event)
+        moved = [move] if move else []
         if event.get("event_type") != "listing":
             if pid not in g.dose_suspects:
                 g.peer.learn_one(event)
                 g.siblings.learn_one(event)
-            return []
+            return moved
         finding = g.dose.check_one(event)
         g.dose.learn_one(event)
         if finding is not None:
             g.dose_suspects.add(pid)
             g.peer.forget_one(event)
-            return [finding]
+            return [finding] + moved
         g.dose_suspects.discard(pid)
         sibling = g.hidden.check_one(event) or g.ratio.check_one(event)
         first = pid not in g.siblings and not g.siblings.lists_manufacturer(event)
@@ -134,7 +143,7 @@ class DetectorSuite:
         g.siblings.learn_one(event)
         g.peer.learn_one(event)
         finding = _with_related(sibling, peer) if sibling else peer
-        return [finding] if finding else []
+        return ([finding] if finding else []) + moved
 
     def _dearer_than_siblings(self, event: dict[str, Any], g: GroupDetectors) -> bool:
         """A new product of a listed manufacturer that costs far more per day than its own

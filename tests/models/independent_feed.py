@@ -5,9 +5,9 @@ little. This generator uses its own conventions, chosen from the issue's descrip
 patterns rather than from the detectors' code:
 
 * groups of 4–25 manufacturers (and "small groups" of 2–3), log-normal price dispersion
-  between manufacturers with a per-group sigma of 0.15–0.35; an ordinary manufacturer sits
-  within 1.45× of the group's centre (beyond the NHSA 1.5× line a manufacturer *is* an
-  outlier, so it cannot be a negative);
+  between manufacturers with a per-group sigma of 0.15–0.35, truncated at 2 sigma and at
+  1.45× the group's centre (beyond the NHSA 1.5× line a manufacturer *is* an outlier, so
+  it cannot be a negative);
 * its own regions, timestamps in UTC (``+00:00``), spec spellings (``0.25g×24片``, ``每片含0.25g``
   with the count in ``package``), usage texts written per group in a few wordings, some counted
   in tablets (一次2片) and some in mass (一次0.5g); a fifth of the listings leave ``pack_qty``
@@ -20,6 +20,9 @@ case                  what happens
 ====================  ==========================================================================
 peer_outlier          a new manufacturer lists at 2.2–6× the group's current median daily cost
 price_jump            one price change of +35 % … +300 %
+moderate_jump         one price change of +22 … +29 % late in the year, in a group whose ordinary
+                      moves are within ±6 % (``price_jump``: abnormal for the group's moves,
+                      though under the plain +30 % line)
 creeping              4–8 rises of 4–9 % each, 8–30 days apart, in one product-region that sees
                       no other move. Labeled ``price_jump`` from the step where the cumulative
                       rise of the run of consecutive rises (an ordinary rise just before it
@@ -73,7 +76,7 @@ _IN_LINE = math.log(1.45)  # an ordinary manufacturer's distance from the group 
 _COUNTS = (12, 18, 24, 30, 36, 48, 60)
 _WORDINGS = ("口服。一次{d}，一日{t}次。", "口服，一次{d}，一日{t}次，饭后服用。", "温开水送服。一次{d}，一日{t}次。",
              "口服。成人一次{d}，一日{t}次；或遵医嘱。")
-_PATTERNS = ("peer_outlier", "price_jump", "creeping", "cross_region_listing", "cross_region_raise",
+_PATTERNS = ("peer_outlier", "price_jump", "moderate_jump", "creeping", "cross_region_listing", "cross_region_raise",
              "hidden_increase", "ratio_rule_violation", "dose_outlier")
 
 
@@ -185,7 +188,7 @@ class _Feed:
         ctx: dict[str, Any] = {"drug": drug, "g": g, "makers": makers, "next": n, "products": [],
                                "reserved": set(), "spent": set()}
         for i in range(n):
-            level = math.exp(max(-_IN_LINE, min(_IN_LINE, rng.gauss(0, sigma))))
+            level = self.in_line_level(sigma)
             if small and i == n - 1:
                 level = rng.uniform(2.0, 4.0)
             p = self.product(ctx, makers[i], rng.choice(_COUNTS), level_day=drug.day_price * level)
@@ -198,7 +201,8 @@ class _Feed:
         if small:
             return
         for pattern in rng.sample(_PATTERNS, rng.choice((2, 3))):
-            when = rng.uniform(45, 100 if pattern == "creeping" else 330)  # a run of up to 8 steps fits the year
+            # a run of up to 8 steps fits the year; a moderate jump comes once the group has moved a while
+            when = {"creeping": rng.uniform(45, 100), "moderate_jump": rng.uniform(200, 360)}.get(pattern, rng.uniform(45, 330))
             self.later(when, lambda day, pat=pattern: getattr(self, pat)(ctx, day))
         for negative in rng.sample(("new_in_line", "bigger_pack_under_rule", "relist_similar"), 2):
             self.later(rng.uniform(45, 330), lambda day, neg=negative: getattr(self, neg)(ctx, day))
@@ -207,6 +211,14 @@ class _Feed:
         for p in ctx["products"]:
             for _ in range(rng.randint(1, 6)):
                 self.later(rng.uniform(40, 364), lambda day, p=p: self.ordinary_move(ctx, p, day))
+
+    def in_line_level(self, sigma: float) -> float:
+        """A manufacturer's price level: log-normal, truncated (redrawn, not clipped, so no mass
+        piles up at the edge) to 2 sigma and to the 1.45× band around the group's centre."""
+        while True:
+            draw = self.rng.gauss(0, sigma)
+            if abs(draw) <= min(2 * sigma, _IN_LINE):
+                return math.exp(draw)
 
     def product(self, ctx: dict[str, Any], maker: str, count: int, *, level_day: float, strength_scale: float = 1.0,
                 dose_scale: float = 1.0, main: bool = True) -> _Product:
@@ -258,6 +270,11 @@ class _Feed:
         spots = [(p, r) for p in self.listed(ctx) for r in p.prices if (p.pid, r) not in ctx["reserved"]]
         p, region = self.rng.choice(spots)
         self.change(day, p, region, self.rng.uniform(1.35, 4.0), "price_jump", "price_jump")
+
+    def moderate_jump(self, ctx: dict[str, Any], day: float) -> None:
+        spots = [(p, r) for p in self.listed(ctx) for r in p.prices if (p.pid, r) not in ctx["reserved"]]
+        p, region = self.rng.choice(spots)
+        self.change(day, p, region, self.rng.uniform(1.22, 1.29), "price_jump", "moderate_jump")
 
     def creeping(self, ctx: dict[str, Any], day: float) -> None:
         spots = [(p, r) for p in self.listed(ctx) for r in p.prices if (p.pid, r) not in ctx["reserved"]]
