@@ -192,6 +192,18 @@ class DoseResult:
         )
 
 
+def _determinable(per_dose: Range | None, times: Range | None, daily: Range, unit: str, count: Range | None,
+                  count_unit: str | None, confidence: float, clause: str, why: str) -> DoseResult:
+    """A determinable `DoseResult`, built without the frozen dataclass's per-field ``__setattr__``
+    (a third of the result's cost on the fast path); the same object the constructor gives."""
+    result = object.__new__(DoseResult)
+    result.__dict__.update(
+        determinable=True, reason=None, per_dose=per_dose, times_per_day=times, daily=daily, unit=unit,
+        daily_count=count, count_unit=count_unit, method="rules", confidence=confidence, clause=clause, why=why,
+    )
+    return result
+
+
 def _not_determinable(reason: str, why: str, confidence: float = 0.7, clause: str | None = None) -> DoseResult:
     return DoseResult(False, reason, confidence=confidence, clause=clause, why=why)
 
@@ -808,11 +820,8 @@ def _simple_result(text: str, simple: SimpleDose, name: str | None, spec: str | 
     product = product_form(name, spec)
     daily = (per_dose[0] * times[0], per_dose[1] * times[1])
     count, count_unit, count_why = _count(reg, daily, simple.unit, parse_pack(spec, package), product)
-    return DoseResult(
-        determinable=True, reason=None, per_dose=per_dose, times_per_day=times,
-        daily=(_sig4(daily[0]), _sig4(daily[1])), unit=simple.unit, daily_count=count, count_unit=count_unit,
-        confidence=_confidence(0.95, [], reg, 1, 1), clause=text[simple.start:simple.end], why=count_why,
-    )
+    return _determinable(per_dose, times, (_sig4(daily[0]), _sig4(daily[1])), simple.unit, count, count_unit,
+                         _confidence(0.95, [], reg, 1, 1), text[simple.start:simple.end], count_why)
 
 
 def _extract(usage: str | None, *, name: str | None, spec: str | None, package: str | None,
@@ -880,16 +889,5 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     count, count_unit, count_why = _count(reg, daily, unit, facts_pack, product)
     why.append(count_why)
     confidence = _confidence(0.95, [w for w in why if w in ("first listed", "oldest age band")], reg, len(pool), len(regimens))
-    return DoseResult(
-        determinable=True,
-        reason=None,
-        per_dose=per_dose,
-        times_per_day=times,
-        daily=(_sig4(daily[0]), _sig4(daily[1])),
-        unit=unit,
-        daily_count=count,
-        count_unit=count_unit,
-        confidence=confidence,
-        clause=clause,
-        why="; ".join(why) or "single regimen",
-    )
+    return _determinable(per_dose, times, (_sig4(daily[0]), _sig4(daily[1])), unit, count, count_unit, confidence,
+                         clause, "; ".join(why) or "single regimen")

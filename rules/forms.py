@@ -12,6 +12,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Final, Mapping
 
+from rules.units import trie_pattern
+
 __all__ = ["Form", "FORMS", "FORMS_BY_NAME", "ROUTE_WORDS", "USAGE_FORM_WORDS", "FORM_PATTERN", "ROUTE_PATTERN", "lookup_form", "find_forms", "product_form", "form_match"]
 
 
@@ -82,8 +84,9 @@ ROUTE_WORDS: Final[Mapping[str, str]] = MappingProxyType({
 
 # Form words a usage text names a regimen by (水蜜丸一次6g, 胶囊剂一次4粒): oral forms of two characters or more.
 USAGE_FORM_WORDS: Final = tuple(k for k, f in FORMS.items() if len(k) >= 2 and f.route == "oral" and k != "丸剂")
-FORM_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, FORMS), key=len, reverse=True)) + ")"
-ROUTE_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, ROUTE_WORDS), key=len, reverse=True)) + ")"
+# longest spelling first at each place, as a trie (fails at the first character that fits no form)
+FORM_PATTERN: Final = trie_pattern(FORMS)
+ROUTE_PATTERN: Final = trie_pattern(ROUTE_WORDS)
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 
 

@@ -15,17 +15,13 @@ from typing import Final, NamedTuple
 
 from rules.forms import FORMS, ROUTE_WORDS, USAGE_FORM_WORDS, Form
 from rules.numerals import parse_number
-from rules.units import normalise_unit
+from rules.units import normalise_unit, trie_pattern
 
 __all__ = ["SimpleDose", "read_simple"]
 
 Range = tuple[float, float]
 
 _NUM: Final = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十半])"
-
-
-def _words(words) -> str:
-    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
 # 开水冲服 / 温开水送服 / 黄酒或温开水送服: the liquid before a route word names no route of its own
@@ -35,7 +31,7 @@ _VEHICLE: Final = r"(?:黄酒或温开水|温开水|开水|温水|淡盐汤|用�
 # and there are none: the forward search gives the dose the frequency right after it first.
 _TAIL: Final = r"[^\d()\[\]~/一二两三四五六七八九十半百零〇,;。:]{1,40}"
 _SIMPLE: Final = re.compile(
-    rf"(?:{_VEHICLE}(?P<route>{_words(ROUTE_WORDS)})[,。:])?(?P<form>{_words(USAGE_FORM_WORDS)})?"
+    rf"(?:{_VEHICLE}(?P<route>{trie_pattern(ROUTE_WORDS)})[,。:])?(?P<form>{trie_pattern(USAGE_FORM_WORDS)})?"
     rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭|瓶|贴))"
     rf"[,;](?:(?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次|(?P<sa>{_NUM})(?:~(?P<sb>{_NUM}))?次/d)"
     rf"(?:[,;。]{_TAIL})*。?"
