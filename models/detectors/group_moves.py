@@ -80,6 +80,7 @@ class GroupMoves(Detector):
         self.window = window
         self._moves = stats.RollingQuantile(q=0.5, window_size=window)
         self._n = 0
+        self._low, self._high = math.log(min_ratio), math.log(product_ratio)
 
     @staticmethod
     def _move(x: dict[str, Any]) -> float | None:
@@ -90,9 +91,9 @@ class GroupMoves(Detector):
 
     def check_one(self, x: dict[str, Any]) -> Finding | None:
         move = self._move(x)
-        if move is None or self._n < self.min_moves or "price_jump" in (x.get("product_alert_types") or ()):
+        if move is None or not self._low <= move < self._high or self._n < self.min_moves:
             return None
-        if not math.log(self.min_ratio) <= move < math.log(self.product_ratio):
+        if "price_jump" in (x.get("product_alert_types") or ()):
             return None
         mad = max(self._moves.get() or 0.0, _MIN_MAD)
         z = _MAD_TO_SIGMA * move / mad
@@ -111,7 +112,7 @@ class GroupMoves(Detector):
 
     def learn_one(self, x: dict[str, Any]) -> None:
         move = self._move(x)
-        if move is None or not _FLAT < abs(move) < math.log(self.min_ratio):
+        if move is None or not _FLAT < abs(move) < self._low:
             return  # no move, or a jump or a deep (procurement) cut: not an ordinary move
         self._moves.update(abs(move))
         self._n += 1
