@@ -48,9 +48,19 @@ class GroupDetectors:
         self.dose = DoseOutlier(ratio=s.dose_ratio, z=s.dose_z, mad_floor=s.dose_mad_floor,
                                 eps=s.dose_cluster_eps, min_samples=s.dose_cluster_min_samples,
                                 min_peers=s.dose_min_peers)
-        self.moves = GroupMoves(min_ratio=s.jump_model_ratio, product_ratio=s.jump_ratio, z=s.group_move_z,
-                                min_moves=s.group_min_moves, window=s.group_move_window)
+        self.moves = self._moves(s)
         self.dose_suspects: set[str] = set()
+
+    @staticmethod
+    def _moves(s: DetectorSettings) -> GroupMoves:
+        return GroupMoves(min_ratio=s.jump_model_ratio, product_ratio=s.jump_ratio, z=s.group_move_z,
+                          min_moves=s.group_min_moves, window=s.group_move_window)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A group state pickled before the move model existed starts one, so a restart keeps working.
+        self.__dict__.update(state)
+        if "moves" not in state:
+            self.moves = self._moves(DetectorSettings.from_env())
 
 
 class DetectorSuite:
