@@ -261,16 +261,19 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
 _QTY_GROUPS: Final = {p: tuple(p + g for g in ("a", "b", "c", "u1", "u2", "u3")) for p in "dpqbh"}
 
 
+_NUMBER_RE: Final = re.compile(_NUM)
+
+
 def _age_band(text: str) -> tuple[float, float]:
-    numbers = [parse_number(x) or 0.0 for x in re.findall(_NUM, text)]
+    numbers = [parse_number(x) or 0.0 for x in _NUMBER_RE.findall(text)]
     months = "月" in text and "岁" not in text
     if months:
         numbers = [n / 12 for n in numbers]
     if "周岁以内" in text or "不满" in text or not numbers:
         return (0.0, numbers[0] if numbers and "不满" in text else 1.0)
-    if any(w in text for w in ("以上",)):
-        return (numbers[0], 200.0)
-    if any(w in text for w in ("以下", "以内", "之内", "内")):
+    if "以上" in text:
+        return (numbers[0], _NO_UPPER_AGE)
+    if "以下" in text or "内" in text:  # 以下 / 以内 / 之内 / 内
         return (0.0, numbers[-1])
     return (numbers[0], numbers[-1])
 

@@ -11,6 +11,7 @@ import re
 from typing import Callable, Final
 
 from rules.numerals import NUMBER_PATTERN, parse_number
+from rules.scanner import first_char_guard
 
 __all__ = [
     "FrequencyRule", "FREQUENCY_RULES", "DAY_PREFIX", "frequency_pattern", "times_per_day", "frequency_at", "parse_frequency",
@@ -98,10 +99,10 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     >>> times_per_day(i, re.fullmatch(frequency_pattern(i), "每6~8小时1次"))
     (3.0, 4.0)
     """
-    rule = FREQUENCY_RULES[rule_index]
-    if rule.fixed is not None:  # a constant, or a constant range (每日或隔日一次)
-        return rule.fixed if isinstance(rule.fixed, tuple) else (rule.fixed, rule.fixed)
-    if rule.convert is None:  # latin abbreviations
+    _, _, convert, fixed = FREQUENCY_RULES[rule_index]  # plain unpacking: the properties cost a call each
+    if fixed is not None:  # a constant, or a constant range (每日或隔日一次)
+        return fixed if isinstance(fixed, tuple) else (fixed, fixed)
+    if convert is None:  # latin abbreviations
         value = _LATIN.get(match.group(0).lower())
         return (value, value) if value else None
     names = _GROUP_NAMES[rule_index]
@@ -112,12 +113,14 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     b = parse_number(b_text) if b_text else a
     if b is None or b <= 0:
         return None
-    lo, hi = sorted((rule.convert(a), rule.convert(b)))
+    lo, hi = sorted((convert(a), convert(b)))
     return (round(lo, 6), round(hi, 6))
 
 
 _GROUP_NAMES: Final = tuple((f"f{i}_a", f"f{i}_b") for i in range(len(FREQUENCY_RULES)))
-_ALL: Final = re.compile("|".join(f"(?P<r{i}>{frequency_pattern(i)})" for i in range(len(FREQUENCY_RULES))))
+# each rule behind its first-character guard: the same first match, without trying rules that cannot start here
+_ALL: Final = re.compile("|".join(f"{first_char_guard(frequency_pattern(i))}(?P<r{i}>{frequency_pattern(i)})"
+                                  for i in range(len(FREQUENCY_RULES))))
 
 
 def frequency_at(text: str, pos: int) -> tuple[str, Range | None, int] | None:
@@ -132,7 +135,7 @@ def frequency_at(text: str, pos: int) -> tuple[str, Range | None, int] | None:
     if match is None:
         return None
     index = int(match.lastgroup[1:])
-    return FREQUENCY_RULES[index].name, times_per_day(index, match), match.end()
+    return FREQUENCY_RULES[index][0], times_per_day(index, match), match.end()
 
 
 def parse_frequency(text: str) -> Range | None:
