@@ -75,6 +75,8 @@ def summarise(*, stream: dict[str, Any] | None = None, extract: dict[str, Any] |
             "latency_p99_ms": latency["p99_ms"],
             "latency_max_ms": latency["max_ms"],
             "latency_rate_offered": latency["rate_offered"],
+            "latency_saturated": piped < latency["rate_offered"],
+            **_within_capacity(stream.get("latency_within_capacity")),
             "worker_peak_rss_mb": stream["peak_rss_mb"],
             "worker_rss_with_state_mb": stream["preload"]["rss_mb"],
             "products_in_state": stream["preload"]["listings"],
@@ -97,6 +99,13 @@ def summarise(*, stream: dict[str, Any] | None = None, extract: dict[str, Any] |
     return summary
 
 
+def _within_capacity(latency: dict[str, Any] | None) -> dict[str, Any]:
+    if latency is None:
+        return {}
+    return {"latency_within_capacity_rate": latency["rate_offered"],
+            "latency_within_capacity_p50_ms": latency["p50_ms"], "latency_within_capacity_p99_ms": latency["p99_ms"]}
+
+
 _ROWS: Final = (  # (key, label, unit, format)
     ("bare_events_per_s", "bare Faust passthrough", "ev/s", "{:,.0f}"),
     ("pipeline_events_per_s", "full pipeline, price changes (rule path)", "ev/s", "{:,.0f}"),
@@ -105,6 +114,9 @@ _ROWS: Final = (  # (key, label, unit, format)
     ("latency_p99_ms", "end-to-end latency p99", "ms", "{:.1f}"),
     ("latency_max_ms", "end-to-end latency max", "ms", "{:.1f}"),
     ("latency_rate_offered", "  at an offered load of", "ev/s", "{:,.0f}"),
+    ("latency_within_capacity_p50_ms", "latency p50 within capacity", "ms", "{:.1f}"),
+    ("latency_within_capacity_p99_ms", "latency p99 within capacity", "ms", "{:.1f}"),
+    ("latency_within_capacity_rate", "  at half the pipeline's rate", "ev/s", "{:,.0f}"),
     ("preload_listings_per_s", "listings (extraction + state), preload", "ev/s", "{:,.0f}"),
     ("worker_rss_with_state_mb", "worker RSS after the preload", "MB", "{:,.0f}"),
     ("products_in_state", "  products in state", "", "{:,}"),
@@ -132,6 +144,8 @@ def format_report(summary: dict[str, Any]) -> str:
     for key, label, unit, fmt in _ROWS:
         if summary.get(key) is not None:
             lines.append(f"  {label:42s} {fmt.format(summary[key]):>9s} {unit}".rstrip())
+    if summary.get("latency_saturated"):
+        lines.append("  (the worker is slower than the offered load: that latency is mostly queueing)")
     if summary["targets"]:
         lines += ["", "targets:"]
         for target in summary["targets"]:
