@@ -20,6 +20,7 @@ def test_independent_feed_meets_the_targets(seed):
     events, truth = generate(seed)
     result = run_replay(events)
     assert result.deadletters == []
+    assert len({a["alert_id"] for a in result.alerts}) == len(result.alerts)  # never two alerts of one type per event
     report = evaluate(truth, result.alerts, HARD_NEGATIVES)
     assert report["f1"] >= 0.95, report
     assert report["type_right"] >= 0.95, report
