@@ -67,7 +67,7 @@ class GroupMoves(Detector):
 
     alert_type = "price_jump"
 
-    def __init__(self, min_ratio: float = 1.2, product_ratio: float = 1.3, z: float = 3.5, min_moves: int = 20,
+    def __init__(self, min_ratio: float = 1.2, product_ratio: float = 1.3, z: float = 3.5, min_moves: int = 10,
                  window: int = 200) -> None:
         if not 1 < min_ratio <= product_ratio:
             raise ValueError(f"need 1 < min_ratio <= product_ratio, got {min_ratio} and {product_ratio}")
