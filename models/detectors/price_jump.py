@@ -31,9 +31,11 @@ class PriceJump(Detector):
        typical move, an exponentially weighted mean of its absolute log moves (learned
        online, after `min_history` moves; rises over `model_ratio` are not learned, so a
        jump does not teach the model that jumps are normal);
-    3. **creeping**: consecutive rises (a fall, or `creep_window_days`, ends the run) that add
-       up to `creep_ratio` over at least `creep_min_steps` rises, which a per-step check misses.
-       Once a run has crossed the line, each further rise in it alerts too.
+    3. **creeping**: a run of rises that adds up to `creep_ratio` over at least
+       `creep_min_steps` rises, which a per-step check misses. A fall back to the run's
+       starting price (or `creep_window_days`) ends the run; a smaller fall only pauses it, so
+       a token cut between small rises does not reset the count. Once a run has crossed the
+       line, each further rise in it alerts too.
 
     Price cuts never alert. The state is a JSON-able dict: `bind` it to the product's stored
     state before use (one product at a time).
@@ -150,10 +152,10 @@ class PriceJump(Detector):
         return Finding(
             type="price_jump", severity=severity_for(total, JUMP_LADDER), score=round(total, 4),
             reference={"kind": "creeping", "run_start_price": run["base"], "previous_price": prev,
-                       "rises": run["steps"], "run_start": run["start"], "cumulative_ratio": round(total, 4),
-                       "region": region},
-            explanation=(f"{region} 挂网价自 {run['start'][:10]} 起连续 {run['steps']} 次上涨，由 "
-                         f"{yuan(run['base'])}累计升至 {yuan(price)}（累计涨幅 {(total - 1) * 100:.0f}%），"
+                       "rises": run["steps"], "falls": run.get("falls", 0), "run_start": run["start"],
+                       "cumulative_ratio": round(total, 4), "region": region},
+            explanation=(f"{region} 挂网价自 {run['start'][:10]} 起{'（其间小幅回落）' if run.get('falls') else '连续 '}"
+                         f"{run['steps']} 次上涨，由 {yuan(run['base'])}累计升至 {yuan(price)}（累计涨幅 {(total - 1) * 100:.0f}%），"
                          f"单次涨幅不大但累计超过 {(self.creep_ratio - 1) * 100:.0f}%，请核查。"),
         )
 
@@ -169,7 +171,11 @@ class PriceJump(Detector):
             else:
                 runs[x["region"]] = self._run_after(x)
         elif move < -_FLAT:
-            runs.pop(x["region"], None)  # a fall ends the run
+            run = runs.get(x["region"])
+            if run is None or x["price"] <= run["base"] * math.exp(_FLAT):
+                runs.pop(x["region"], None)  # a fall that gives the run's gain back ends it
+            else:  # a small fall inside the run is a pause: the run goes on from its start
+                runs[x["region"]] = {**run, "falls": run.get("falls", 0) + 1}
         if abs(move) < math.log(self.model_ratio):  # learn ordinary moves only
             n = state.get("n", 0) + 1
             weight = max(self._alpha, 1 / n)

@@ -25,9 +25,11 @@ moderate_jump         one price change of +22 … +29 % late in the year, in a g
                       though under the plain +30 % line)
 creeping              4–8 rises of 4–9 % each, 8–30 days apart, in one product-region that sees
                       no other move. Labeled ``price_jump`` from the step where the cumulative
-                      rise of the run of consecutive rises (an ordinary rise just before it
-                      counts) reaches +30 %, and every later step
-                      (an analyst wants each further rise of a run already over the line); the
+                      rise of the region's run of rises reaches +30 % (a run begins with a rise,
+                      an ordinary rise just before the creep included, and ends when a fall
+                      takes the price back to where it began, a smaller fall only pauses it, and
+                      a jump of +30 % starts a fresh one), and every later step (an analyst
+                      wants each further rise of a run already over the line); the
                       steps before are ``creep_below_line`` (null). A run of 4 small rises may
                       never reach +30 %: then none of it is positive.
 cross_region_listing  a product listed in a further region at 1.6–3.5× its cheapest region
@@ -102,7 +104,7 @@ class _Product:
     units_a_day: float
     level_day: float = 0.0  # CNY a day at the manufacturer's price level
     prices: dict[str, float] = field(default_factory=dict)
-    rises: dict[str, float] = field(default_factory=dict)  # region -> product of the current run of rises
+    run_start: dict[str, float] = field(default_factory=dict)  # region -> price the current run of rises began at
     main: bool = True   # the manufacturer's first pack: the peer reference
 
 
@@ -152,7 +154,7 @@ class _Feed:
              case: str) -> None:
         price = round(price, 2)
         p.prices[region] = price
-        p.rises[region] = 1.0
+        p.run_start.pop(region, None)
         strength = _amount(p.strength_mg)
         if self.rng.random() < 0.5:
             spec, package = f"{strength}×{p.count}{drug.unit}", f"铝塑板装，{p.count}{drug.unit}/盒"
@@ -171,7 +173,12 @@ class _Feed:
         if new == old:
             new = round(old + (0.01 if factor > 1 else -0.01), 2)
         p.prices[region] = new
-        p.rises[region] = p.rises.get(region, 1.0) * new / old if new > old else 1.0
+        if new >= 1.3 * old:
+            p.run_start.pop(region, None)  # a jump is its own finding: a run of small rises starts afresh after it
+        elif new > old:
+            p.run_start.setdefault(region, old)
+        elif new <= p.run_start.get(region, 0.0):
+            p.run_start.pop(region, None)  # a fall back to where the run began ends it; a smaller one pauses it
         self._row(day, "drug.price-changes", {"product_id": p.pid, "region": region, "new_price": new,
                                               "old_price": old, "reason": "价格调整"}, kind, case)
 
@@ -281,7 +288,7 @@ class _Feed:
         p, region = self.rng.choice(spots)
         ctx["reserved"].add((p.pid, region))
         steps = self.rng.randint(4, 8)
-        base = p.prices[region] / p.rises.get(region, 1.0)  # a run of rises may have begun already
+        base = p.run_start.get(region, p.prices[region])  # a run of rises may have begun already
         when = day
         for _ in range(steps):
             when += self.rng.uniform(8, 30)
@@ -385,7 +392,8 @@ class _Feed:
             return
         region = self.rng.choice(regions)
         step = self.rng.uniform(0.003, 0.06)
-        up = self.rng.random() < 0.5 and p.rises.get(region, 1.0) * (1 + step) < 1.15  # ordinary moves never add up
+        start = p.run_start.get(region, p.prices[region])
+        up = self.rng.random() < 0.5 and p.prices[region] * (1 + step) < 1.15 * start  # ordinary moves never add up
         self.change(day, p, region, 1 + step if up else 1 - step, None, "ordinary_move")
 
     # -- running ---------------------------------------------------------------------------

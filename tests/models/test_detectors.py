@@ -161,12 +161,22 @@ class TestPriceJump:
         assert kinds == [None, None, None, None, "creeping", "creeping"]
         assert "连续 4 次上涨" in results[4][0].explanation
 
-    def test_a_fall_ends_the_run(self):
-        prices = [20.0, 21.6, 23.3, 22.9, 24.7, 26.6]
+    def test_a_fall_back_to_the_start_ends_the_run(self):
+        prices = [20.0, 21.6, 23.3, 19.8, 21.4, 23.1, 24.9]
         events = [listing(price=20.0)] + [change("A-24", a, b, ts=f"2026-0{i + 2}-01T09:00:00+08:00")
                                           for i, (a, b) in enumerate(zip(prices, prices[1:]))]
         results, _ = run_product(DetectorSuite(), events)
         assert all(r == [] for r in results)
+
+    def test_a_token_fall_only_pauses_the_run(self):
+        prices = [20.0, 21.6, 23.3, 22.9, 24.7, 26.6]           # −1.7 % between small rises: +33 % in all
+        events = [listing(price=20.0)] + [change("A-24", a, b, ts=f"2026-0{i + 2}-01T09:00:00+08:00")
+                                          for i, (a, b) in enumerate(zip(prices, prices[1:]))]
+        results, _ = run_product(DetectorSuite(), events)
+        assert [bool(r) for r in results] == [False] * 5 + [True]
+        finding = results[-1][0]
+        assert finding.reference["rises"] == 4 and finding.reference["falls"] == 1
+        assert "其间小幅回落" in finding.explanation and "累计涨幅 33%" in finding.explanation
 
     def test_learned_scale_flags_a_smaller_rise_on_a_steady_product(self):
         state = {}
