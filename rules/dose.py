@@ -69,7 +69,7 @@ def _qty(p: str) -> str:
     """A quantity with a unit: ``2~3粒``, ``半袋(2g)~1袋(4g)``, ``0.5~1g``; groups prefixed by `p`."""
     return (
         rf"(?P<{p}a>{_NUM})(?:(?P<{p}u1>{UNIT_PATTERN}){_BRACKET}(?:(?:~|或)(?P<{p}b>{_NUM})(?P<{p}u2>{UNIT_PATTERN})?{_BRACKET})?"
-        rf"|~(?P<{p}c>{_NUM})(?P<{p}u3>{UNIT_PATTERN}){_BRACKET})"
+        rf"|(?:~|或)(?P<{p}c>{_NUM})(?P<{p}u3>{UNIT_PATTERN}){_BRACKET})"
     )
 
 

@@ -116,3 +116,9 @@ class TestSizesByPopulation:
     def test_untagged_sizes_stay_ambiguous(self):
         r = extract_daily_dose("一次8mg，一日1次。", spec="胶囊：4mg，8mg。")
         assert r.daily_count is None
+
+
+class TestOrRange:
+    def test_or_between_bare_numbers_is_a_range(self):
+        r = extract_daily_dose("滴眼：每天3次，每次2或3滴。")
+        assert (r.per_dose, r.daily, r.unit) == ((2.0, 3.0), (6.0, 9.0), "滴")
