@@ -24,7 +24,7 @@ moderate_jump         one price change of +22 … +29 % late in the year, in a g
                       moves are within ±6 % (``price_jump``: abnormal for the group's moves,
                       though under the plain +30 % line)
 creeping              4–8 rises of 4–9 % each, 8–30 days apart, in one product-region that sees
-                      no other move. Labeled ``price_jump`` from the step where the cumulative
+                      no jump or cut (and, for half the runs, no ordinary move either). Labeled ``price_jump`` from the step where the cumulative
                       rise of the region's run of rises reaches +30 % (a run begins with a rise,
                       an ordinary rise just before the creep included, and ends when a fall
                       takes the price back to where it began, a smaller fall only pauses it, and
@@ -193,7 +193,7 @@ class _Feed:
         makers = rng.sample(self.makers, 26)
         n = rng.randint(2, 3) if small else rng.randint(4, 25)
         ctx: dict[str, Any] = {"drug": drug, "g": g, "makers": makers, "next": n, "products": [],
-                               "reserved": set(), "spent": set()}
+                               "reserved": set(), "quiet": set(), "spent": set()}
         for i in range(n):
             level = self.in_line_level(sigma)
             if small and i == n - 1:
@@ -286,7 +286,9 @@ class _Feed:
     def creeping(self, ctx: dict[str, Any], day: float) -> None:
         spots = [(p, r) for p in self.listed(ctx) for r in p.prices if (p.pid, r) not in ctx["reserved"]]
         p, region = self.rng.choice(spots)
-        ctx["reserved"].add((p.pid, region))
+        ctx["reserved"].add((p.pid, region))  # no jump or cut in it
+        if self.rng.random() < 0.5:  # half the runs see no other move; in the rest ordinary moves go on
+            ctx["quiet"].add((p.pid, region))
         steps = self.rng.randint(4, 8)
         base = p.run_start.get(region, p.prices[region])  # a run of rises may have begun already
         when = day
@@ -387,7 +389,7 @@ class _Feed:
                     self.change(day + 0.01 * i, p, region, cut * self.rng.uniform(0.98, 1.02), None, "price_cut")
 
     def ordinary_move(self, ctx: dict[str, Any], p: _Product, day: float) -> None:
-        regions = [r for r in p.prices if (p.pid, r) not in ctx["reserved"]]
+        regions = [r for r in p.prices if (p.pid, r) not in ctx["quiet"]]
         if not regions:
             return
         region = self.rng.choice(regions)
