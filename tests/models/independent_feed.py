@@ -289,16 +289,15 @@ class _Feed:
         ctx["reserved"].add((p.pid, region))  # no jump or cut in it
         if self.rng.random() < 0.5:  # half the runs see no other move; in the rest ordinary moves go on
             ctx["quiet"].add((p.pid, region))
-        steps = self.rng.randint(4, 8)
-        base = p.run_start.get(region, p.prices[region])  # a run of rises may have begun already
         when = day
-        for _ in range(steps):
+        for _ in range(self.rng.randint(4, 8)):
             when += self.rng.uniform(8, 30)
             self.later(when, lambda d: self.change(d, p, region, self.rng.uniform(1.04, 1.09), None, "creep_below_line")
-                       or self._label_creep(p, region, base))
+                       or self._label_creep(p, region))
 
-    def _label_creep(self, p: _Product, region: str, base: float) -> None:
-        if p.prices[region] / base >= 1.3 - 1e-9:
+    def _label_creep(self, p: _Product, region: str) -> None:
+        """Label the step just emitted when its run of rises (ordinary ones included) is up 30 %."""
+        if p.prices[region] / p.run_start.get(region, p.prices[region]) >= 1.3 - 1e-9:
             day, order, topic, value, _, _ = self.rows[-1]
             self.rows[-1] = (day, order, topic, value, "price_jump", "creeping")
 
