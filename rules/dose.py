@@ -8,27 +8,25 @@ daily range is converted to the spec's countable unit. `extract_daily_dose` neve
 """
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final, Mapping
 
-from rules.forms import FORMS, FORMS_BY_NAME, ROUTE_WORDS, USAGE_FORM_WORDS, Form, form_match, product_form
+from rules.conversion import count_daily
+from rules.forms import FORMS, ROUTE_WORDS, USAGE_FORM_WORDS, Form, product_form
 from rules.frequency import FREQUENCY_RULES, frequency_at, frequency_pattern
 from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
+from rules.regimen import Range, Regimen
+from rules.result import DoseResult, determinable_result, not_determinable, sig4
 from rules.scanner import compile_scanner, first_char_guard
+from rules.selection import select_regimen
 from rules.simple import SimpleDose, read_simple
-from rules.spec import S_UNIT, PackFacts, UnitContent, parse_pack
-from rules.units import (
-    CONTAINER_UNITS, HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, to_base,
-    trie_pattern,
-)
+from rules.spec import parse_pack
+from rules.units import HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, trie_pattern
 
 __all__ = ["DoseResult", "Regimen", "extract_daily_dose", "clear_caches", "REASONS"]
 
-Range = tuple[float, float]
 REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncated", "conflicting")
 
 # ---------------------------------------------------------------------------------------------
@@ -117,131 +115,8 @@ _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?
 
 
 # ---------------------------------------------------------------------------------------------
-# Result
-# ---------------------------------------------------------------------------------------------
-def _sig4(x: float) -> float:
-    if x == 0 or not math.isfinite(x):
-        return x
-    return float(f"{x:.4g}")
-
-
-def _tidy(x: float) -> float | int:
-    x = round(x, 6)
-    return int(x) if x == int(x) else x
-
-
-def _range_list(r: Range | None) -> list | None:
-    return None if r is None else [_tidy(r[0]), _tidy(r[1])]
-
-
-@dataclass(frozen=True)
-class DoseResult:
-    """The daily dose of one product, with the DAILY_DOSE.md fields and how it was found.
-
-    Examples
-    --------
-    >>> r = DoseResult(True, None, (2.0, 2.0), (3.0, 3.0), (6.0, 6.0), "粒", (6.0, 6.0), "粒")
-    >>> r.to_dict()["daily"], DoseResult.from_dict(r.to_dict()) == r
-    ([6, 6], True)
-    """
-
-    determinable: bool
-    reason: str | None = None
-    per_dose: Range | None = None
-    times_per_day: Range | None = None
-    daily: Range | None = None
-    unit: str | None = None
-    daily_count: Range | None = None
-    count_unit: str | None = None
-    method: str = "rules"
-    confidence: float = 0.0
-    clause: str | None = None
-    why: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; ranges become ``[min, max]`` lists."""
-        d = asdict(self)
-        for key in ("per_dose", "times_per_day", "daily", "daily_count"):
-            d[key] = _range_list(getattr(self, key))
-        d["confidence"] = round(self.confidence, 3)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DoseResult:
-        """Inverse of `to_dict` (lists back to tuples); unknown keys are ignored."""
-
-        def rng(value: Any) -> Range | None:
-            if value is None:
-                return None
-            lo, hi = value
-            return (float(lo), float(hi))
-
-        return cls(
-            determinable=bool(d.get("determinable")),
-            reason=d.get("reason"),
-            per_dose=rng(d.get("per_dose")),
-            times_per_day=rng(d.get("times_per_day")),
-            daily=rng(d.get("daily")),
-            unit=d.get("unit"),
-            daily_count=rng(d.get("daily_count")),
-            count_unit=d.get("count_unit"),
-            method=d.get("method") or "rules",
-            confidence=float(d.get("confidence") or 0.0),
-            clause=d.get("clause"),
-            why=d.get("why"),
-        )
-
-
-def _determinable(per_dose: Range | None, times: Range | None, daily: Range, unit: str, count: Range | None,
-                  count_unit: str | None, confidence: float, clause: str, why: str) -> DoseResult:
-    """A determinable `DoseResult`, built without the frozen dataclass's per-field ``__setattr__``
-    (a third of the result's cost on the fast path); the same object the constructor gives."""
-    result = object.__new__(DoseResult)
-    result.__dict__.update(
-        determinable=True, reason=None, per_dose=per_dose, times_per_day=times, daily=daily, unit=unit,
-        daily_count=count, count_unit=count_unit, method="rules", confidence=confidence, clause=clause, why=why,
-    )
-    return result
-
-
-def _not_determinable(reason: str, why: str, confidence: float = 0.7, clause: str | None = None) -> DoseResult:
-    return DoseResult(False, reason, confidence=confidence, clause=clause, why=why)
-
-
-# ---------------------------------------------------------------------------------------------
 # Scanning
 # ---------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Regimen:
-    """One candidate regimen: an amount and the markers in force where it stands."""
-
-    index: int
-    start: int
-    end: int
-    kind: str  # "dose" (per administration), "daily" (stated daily total), "bare"
-    amount: Range
-    unit: str
-    times: Range | None = None
-    split: Range | None = None  # 分N次 after a daily total
-    daily_total: tuple[Range, str] | None = None  # 一次2袋，一日2～3袋
-    per_body: bool = False
-    population: str = "adult"  # adult | child | band | elderly
-    band: tuple[float, float] | None = None
-    form: Form | None = None
-    route: str | None = None
-    loading: bool = False
-    section: int = 0
-    sub: int = 0
-    sentence: int = 0
-    clause_no: int = 0
-    clause_start: int = 0
-    explicit_total: bool = False  # 每天总量 / 每日总剂量
-    maintenance: bool = False  # introduced by 维持量 / 以后 / 然后
-    freq_at: int = -1  # where its frequency phrase starts
-    group: int = 0  # stretch between ; or 。: a frequency there with an amount of its own is that amount's
-    notes: list[str] = field(default_factory=list)
-
-
 def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
     a_text, b_text, c_text, u1, u2, u3 = m.group(*_QTY_GROUPS[p])
     a = parse_number(a_text)
@@ -572,154 +447,6 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
 
 
 # ---------------------------------------------------------------------------------------------
-# Selection
-# ---------------------------------------------------------------------------------------------
-def _select(regimens: list[Regimen], product: Form | None, product_route: str | None,
-            maint_without_amount: bool = False) -> tuple[list[Regimen], list[str]]:
-    why: list[str] = []
-    pool = [r for r in regimens]
-    # 1. route / dosage form
-    if product is not None:
-        scored = [(form_match(r.form, product) if r.form else 0, r) for r in pool]
-        best = max(score for score, _ in scored) if scored else 0
-        if best > 0:
-            kept = [r for score, r in scored if score == best]
-            if len(kept) < len(pool):
-                why.append(f"form {product.name}")
-            pool = kept
-    if product_route is not None:
-        kept = [r for r in pool if r.route == product_route or (r.route is None and product_route == "oral")]
-        if not kept and product_route != "oral":
-            kept = [r for r in pool if r.route is None]
-        if kept and len(kept) < len(pool):
-            why.append(f"route {product_route}")
-            pool = kept
-    # 2. population: adults (or none named); else the oldest band
-    adults = [r for r in pool if r.population == "adult"]
-    if adults:
-        if len(adults) < len(pool):
-            why.append("adult")
-        pool = adults
-    else:
-        bands = [r for r in pool if r.population == "band" and r.band]
-        if bands:
-            oldest = max(r.band for r in bands)
-            pool = [r for r in bands if r.band == oldest]
-            why.append("oldest age band")
-        elif any(r.population == "elderly" for r in pool) and any(r.population == "child" for r in pool):
-            pool = [r for r in pool if r.population == "elderly"]
-    # 3. loading doses ignored when a maintenance regimen is given (开始…，维持量… / 首次…，以后…)
-    if pool and pool[0].loading:
-        first = pool[0]
-        maintenance = [r for r in pool if r.maintenance and r.section == first.section and r.start > first.start
-                       and r.sentence <= first.sentence + 1]  # the maintenance follows its loading dose
-        if maintenance:
-            why.append("maintenance over loading")
-            pool = maintenance
-        elif maint_without_amount:
-            return [], why + ["maintenance dose has no amount"]
-        else:
-            why.append("starting dose (no maintenance given)")
-    return pool, why
-
-
-# ---------------------------------------------------------------------------------------------
-# Conversion to the countable unit
-# ---------------------------------------------------------------------------------------------
-_IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
-
-
-_S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
-
-
-def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: PackFacts) -> str:
-    """`s` in `0.3g*12s`: the unit the dose counts in, else the product form's, else 粒."""
-    if unit != S_UNIT:
-        return unit
-    if dose_unit in _S_UNITS:
-        return dose_unit
-    if product is not None and product.unit in _S_UNITS:
-        return product.unit
-    for u in facts.count_units:
-        if u in ("粒", "片", "丸"):
-            return u
-    return "粒"
-
-
-_MAX_PILLS_PER_DOSE_G: Final = 30.0  # no oral dose of 粒/丸/片 weighs more; beyond it the spec's unit is another thing
-
-
-def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: PackFacts, product: Form | None) -> bool:
-    """`3g*30s` with 一次20～30粒: the spec's 3 g piece is not the dose's pill (a 60 g dose is no dose)."""
-    if dose_unit not in ("粒", "丸", "片") or reg.kind == "daily":
-        return False
-    weights = [c.base_per_unit for c in facts.contents
-               if _resolve_s(c.unit, dose_unit, product, facts) == spec_unit and dimension(c.measure) == "mass"]
-    return bool(weights) and all(w and w * reg.amount[1] > _MAX_PILLS_PER_DOSE_G for w in weights)
-
-
-def _count(reg: Regimen, daily: Range, unit: str, facts: PackFacts, product: Form | None) -> tuple[Range | None, str | None, str]:
-    dim = dimension(unit)
-    if dim == "count":
-        # units of spec lines that belong to another form (冲剂：每袋12g beside a 蜜丸 dose) do not count
-        own = reg.form or product
-        foreign = {c.unit for c in facts.contents
-                   if own is not None and c.form and FORMS_BY_NAME[c.form].family != own.family}
-        foreign -= {c.unit for c in facts.contents if not c.form or own is None or FORMS_BY_NAME[c.form].family == own.family}
-        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units if u not in foreign]
-        if unit in CONTAINER_UNITS:
-            return daily, unit, "dose stated in the container"
-        named = [u for u in named if u not in CONTAINER_UNITS]
-        if not named:
-            return daily, unit, "dose already in a countable unit"
-        for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
-            if not same_count_unit(u, unit):
-                continue
-            if _implausible_piece(reg, u, unit, facts, product):
-                return None, None, f"spec's {u} weighs too much to be the dose's {unit}"
-            return daily, u, "dose already in the spec's unit" if u == unit else f"{unit} counted as the spec's {u}"
-        return None, None, f"spec counts {'/'.join(named)}, dose in {unit}"
-    if dim not in ("mass", "volume"):
-        return None, None, f"no conversion for {unit}"
-    base = to_base(1.0, unit)
-    candidates: list[tuple[UnitContent, str | None]] = []
-    for c in facts.contents:
-        per_unit = c.base_per_unit
-        if per_unit is None or dimension(c.measure) != dim or per_unit <= 0:
-            continue
-        tag = c.form or (_IMPLIED_FORM.get(c.unit) if c.per == 1 and dim == "mass" else None)
-        tag_form = FORMS_BY_NAME.get(tag) if tag else None
-        if tag_form and reg.form is not None and form_match(reg.form, tag_form) == 0 and form_match(tag_form, reg.form) == 0:
-            continue
-        candidates.append((c, tag))
-    # The spec must belong to the chosen regimen's route: oral regimens skip injection lines and back.
-    wants_injection = reg.route == "injection" or (reg.route is None and product is not None and product.route == "injection")
-    same_route = [(c, t) for c, t in candidates if c.form is None or (FORMS_BY_NAME[c.form].route == "injection") == wants_injection]
-    if same_route:
-        candidates = same_route
-    if not candidates:
-        return None, None, "spec gives no per-unit content"
-    values = {round(c.base_per_unit, 9) for c, _ in candidates}
-    if len(values) > 1:  # sizes named by population (胶囊(成人)：7mg。胶囊(儿童)：3.5mg): the regimen's own
-        own = "child" if reg.population in ("child", "band") else reg.population
-        tagged = [(c, t) for c, t in candidates if c.population == own]
-        if tagged:
-            candidates = tagged
-            values = {round(c.base_per_unit, 9) for c, _ in candidates}
-    if len(values) > 1:
-        return None, None, "spec gives several sizes"
-    content = candidates[0][0]
-    count_unit = _resolve_s(content.unit, None, product, facts)
-    per_unit = content.base_per_unit
-    if count_unit in CONTAINER_UNITS:
-        per_dose_max = (reg.amount[1] * base) if reg.kind != "daily" else None
-        if per_dose_max is None or per_unit > per_dose_max * 1.0001:
-            return None, None, "container holds many doses: priced by content"
-    lo, hi = daily[0] * base / per_unit, daily[1] * base / per_unit
-    return (_sig4(lo), _sig4(hi)), count_unit, f"{_tidy(content.amount)}{content.measure}/{_tidy(content.per) if content.per != 1 else ''}{content.unit}"
-
-
-# ---------------------------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------------------------
 def _confidence(base: float, why: list[str], reg: Regimen | None, pool_size: int, n_candidates: int) -> float:
@@ -782,11 +509,11 @@ def extract_daily_dose(usage: str | None, *, name: str | None = None, spec: str 
     except TypeError:  # unhashable input: not a text, read it uncached
         pass
     except Exception as exc:  # the contract: garbage in → not determinable, never a crash
-        return _not_determinable("no_amount", f"parser error: {type(exc).__name__}", confidence=0.0)
+        return not_determinable("no_amount", f"parser error: {type(exc).__name__}", confidence=0.0)
     try:
         return _extract(usage, name=name, spec=spec, package=package)
     except Exception as exc:
-        return _not_determinable("no_amount", f"parser error: {type(exc).__name__}", confidence=0.0)
+        return not_determinable("no_amount", f"parser error: {type(exc).__name__}", confidence=0.0)
 
 
 @lru_cache(maxsize=32768)  # DoseResult is frozen; the same insert is listed in many regions
@@ -822,8 +549,8 @@ def _simple_result(text: str, simple: SimpleDose, name: str | None, spec: str | 
     per_dose, times = simple.amount, simple.times
     product = product_form(name, spec)
     daily = (per_dose[0] * times[0], per_dose[1] * times[1])
-    count, count_unit, count_why = _count(reg, daily, simple.unit, parse_pack(spec, package), product)
-    return _determinable(per_dose, times, (_sig4(daily[0]), _sig4(daily[1])), simple.unit, count, count_unit,
+    count, count_unit, count_why = count_daily(reg, daily, simple.unit, parse_pack(spec, package), product)
+    return determinable_result(per_dose, times, (sig4(daily[0]), sig4(daily[1])), simple.unit, count, count_unit,
                          _confidence(0.95, [], reg, 1, 1), text[simple.start:simple.end], count_why)
 
 
@@ -832,7 +559,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     """The rules, uncached; `fast=False` skips the simple-text fast path (its tests compare both)."""
     text = normalise_text(usage if isinstance(usage, str) else None)
     if not text:
-        return _not_determinable("no_amount", "empty usage text", confidence=0.9)
+        return not_determinable("no_amount", "empty usage text", confidence=0.9)
     name = name if isinstance(name, str) else None
     spec = spec if isinstance(spec, str) else None
     package = package if isinstance(package, str) else None
@@ -842,25 +569,25 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     regimens, facts = _scan(text)
     if not regimens:
         if facts["per_body_any"] or _PER_BODY_ANY.search(text):
-            return _not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
+            return not_determinable("weight_or_area_based", "dose per kg or m² only", 0.8)
         if _truncated(text):
-            return _not_determinable("truncated", "text cut off before the amount", 0.8)
+            return not_determinable("truncated", "text cut off before the amount", 0.8)
         if facts.get("total_amount_seen"):
-            return _not_determinable("no_frequency", "only a total or capped amount, no daily regimen", 0.7)
-        return _not_determinable("no_amount", "no amount with a unit", 0.75)
+            return not_determinable("no_frequency", "only a total or capped amount, no daily regimen", 0.7)
+        return not_determinable("no_amount", "no amount with a unit", 0.75)
     product = product_form(name, spec)
     product_route = product.route if product is not None else None
-    pool, why = _select(regimens, product, product_route, facts["maint_without_amount"])
+    pool, why = select_regimen(regimens, product, product_route, facts["maint_without_amount"])
     if not pool:
         if why and why[-1] == "maintenance dose has no amount":
-            return _not_determinable("no_amount", "; ".join(why), 0.7)
-        return _not_determinable("conflicting", "no regimen survives the selection rules", 0.4)
+            return not_determinable("no_amount", "; ".join(why), 0.7)
+        return not_determinable("conflicting", "no regimen survives the selection rules", 0.4)
     reg = pool[0]
     if len(pool) > 1:
         why.append("first listed")
     clause = text[reg.start:reg.end]
     if reg.per_body:
-        return _not_determinable("weight_or_area_based", "; ".join(why + ["dose per kg or m²"]), 0.85, clause)
+        return not_determinable("weight_or_area_based", "; ".join(why + ["dose per kg or m²"]), 0.85, clause)
     per_dose: Range | None = None
     times: Range | None = None
     unit = reg.unit
@@ -884,13 +611,13 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         why.append("bare amount (饮片 convention: daily)")
     else:
         if not facts["freqs"] and _truncated(text):
-            return _not_determinable("truncated", "; ".join(why + ["text cut off before the frequency"]), 0.75, clause)
-        return _not_determinable("no_frequency", "; ".join(why + ["selected regimen has no frequency"]), 0.75, clause)
+            return not_determinable("truncated", "; ".join(why + ["text cut off before the frequency"]), 0.75, clause)
+        return not_determinable("no_frequency", "; ".join(why + ["selected regimen has no frequency"]), 0.75, clause)
     if unit == "次":
         unit = product.unit if product and product.unit else unit
     facts_pack = parse_pack(spec, package)
-    count, count_unit, count_why = _count(reg, daily, unit, facts_pack, product)
+    count, count_unit, count_why = count_daily(reg, daily, unit, facts_pack, product)
     why.append(count_why)
     confidence = _confidence(0.95, [w for w in why if w in ("first listed", "oldest age band")], reg, len(pool), len(regimens))
-    return _determinable(per_dose, times, (_sig4(daily[0]), _sig4(daily[1])), unit, count, count_unit, confidence,
+    return determinable_result(per_dose, times, (sig4(daily[0]), sig4(daily[1])), unit, count, count_unit, confidence,
                          clause, "; ".join(why) or "single regimen")

@@ -1,0 +1,124 @@
+"""Converting a daily amount to the spec's countable unit (`daily_count`), by DAILY_DOSE.md.
+
+`每粒装0.3g` with a dose in g → 粒 = g / 0.3; `10ml/支` with a dose in ml → 支 = ml / 10; a dose
+already in 粒/片/袋 … keeps its unit when the spec counts the same thing (粒 ≡ 丸, 袋 ≡ 包). Spec
+lines of another form or route, several sizes, or a multi-dose container give no count.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+from rules.forms import FORMS_BY_NAME, Form, form_match
+from rules.regimen import Range, Regimen
+from rules.result import sig4, tidy
+from rules.spec import S_UNIT, PackFacts, UnitContent
+from rules.units import CONTAINER_UNITS, dimension, same_count_unit, to_base
+
+__all__ = ["count_daily"]
+
+
+_IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
+
+
+_S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
+
+
+def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: PackFacts) -> str:
+    """`s` in `0.3g*12s`: the unit the dose counts in, else the product form's, else 粒."""
+    if unit != S_UNIT:
+        return unit
+    if dose_unit in _S_UNITS:
+        return dose_unit
+    if product is not None and product.unit in _S_UNITS:
+        return product.unit
+    for u in facts.count_units:
+        if u in ("粒", "片", "丸"):
+            return u
+    return "粒"
+
+
+_MAX_PILLS_PER_DOSE_G: Final = 30.0  # no oral dose of 粒/丸/片 weighs more; beyond it the spec's unit is another thing
+
+
+def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: PackFacts, product: Form | None) -> bool:
+    """`3g*30s` with 一次20～30粒: the spec's 3 g piece is not the dose's pill (a 60 g dose is no dose)."""
+    if dose_unit not in ("粒", "丸", "片") or reg.kind == "daily":
+        return False
+    weights = [c.base_per_unit for c in facts.contents
+               if _resolve_s(c.unit, dose_unit, product, facts) == spec_unit and dimension(c.measure) == "mass"]
+    return bool(weights) and all(w and w * reg.amount[1] > _MAX_PILLS_PER_DOSE_G for w in weights)
+
+
+def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
+                product: Form | None) -> tuple[Range | None, str | None, str]:
+    """`daily` (in `unit`) in the spec's countable unit: ``(daily_count, count_unit, why)``.
+
+    A dose already in a countable unit keeps it (named as the spec names it); a weight or volume
+    is divided by the one per-unit content of the spec lines that belong to the regimen's form and
+    route. ``(None, None, why)`` when the spec does not fix one.
+
+    Examples
+    --------
+    >>> from rules.spec import parse_pack
+    >>> reg = Regimen(index=0, start=0, end=5, kind="dose", amount=(6.0, 6.0), unit="g")
+    >>> count_daily(reg, (12.0, 18.0), "g", parse_pack("水丸。每100粒重6g。"), None)
+    ((200.0, 300.0), '粒', '6g/100粒')
+    """
+    dim = dimension(unit)
+    if dim == "count":
+        # units of spec lines that belong to another form (冲剂：每袋12g beside a 蜜丸 dose) do not count
+        own = reg.form or product
+        foreign = {c.unit for c in facts.contents
+                   if own is not None and c.form and FORMS_BY_NAME[c.form].family != own.family}
+        foreign -= {c.unit for c in facts.contents if not c.form or own is None or FORMS_BY_NAME[c.form].family == own.family}
+        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units if u not in foreign]
+        if unit in CONTAINER_UNITS:
+            return daily, unit, "dose stated in the container"
+        named = [u for u in named if u not in CONTAINER_UNITS]
+        if not named:
+            return daily, unit, "dose already in a countable unit"
+        for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
+            if not same_count_unit(u, unit):
+                continue
+            if _implausible_piece(reg, u, unit, facts, product):
+                return None, None, f"spec's {u} weighs too much to be the dose's {unit}"
+            return daily, u, "dose already in the spec's unit" if u == unit else f"{unit} counted as the spec's {u}"
+        return None, None, f"spec counts {'/'.join(named)}, dose in {unit}"
+    if dim not in ("mass", "volume"):
+        return None, None, f"no conversion for {unit}"
+    base = to_base(1.0, unit)
+    candidates: list[tuple[UnitContent, str | None]] = []
+    for c in facts.contents:
+        per_unit = c.base_per_unit
+        if per_unit is None or dimension(c.measure) != dim or per_unit <= 0:
+            continue
+        tag = c.form or (_IMPLIED_FORM.get(c.unit) if c.per == 1 and dim == "mass" else None)
+        tag_form = FORMS_BY_NAME.get(tag) if tag else None
+        if tag_form and reg.form is not None and form_match(reg.form, tag_form) == 0 and form_match(tag_form, reg.form) == 0:
+            continue
+        candidates.append((c, tag))
+    # The spec must belong to the chosen regimen's route: oral regimens skip injection lines and back.
+    wants_injection = reg.route == "injection" or (reg.route is None and product is not None and product.route == "injection")
+    same_route = [(c, t) for c, t in candidates if c.form is None or (FORMS_BY_NAME[c.form].route == "injection") == wants_injection]
+    if same_route:
+        candidates = same_route
+    if not candidates:
+        return None, None, "spec gives no per-unit content"
+    values = {round(c.base_per_unit, 9) for c, _ in candidates}
+    if len(values) > 1:  # sizes named by population (胶囊(成人)：7mg。胶囊(儿童)：3.5mg): the regimen's own
+        own = "child" if reg.population in ("child", "band") else reg.population
+        tagged = [(c, t) for c, t in candidates if c.population == own]
+        if tagged:
+            candidates = tagged
+            values = {round(c.base_per_unit, 9) for c, _ in candidates}
+    if len(values) > 1:
+        return None, None, "spec gives several sizes"
+    content = candidates[0][0]
+    count_unit = _resolve_s(content.unit, None, product, facts)
+    per_unit = content.base_per_unit
+    if count_unit in CONTAINER_UNITS:
+        per_dose_max = (reg.amount[1] * base) if reg.kind != "daily" else None
+        if per_dose_max is None or per_unit > per_dose_max * 1.0001:
+            return None, None, "container holds many doses: priced by content"
+    lo, hi = daily[0] * base / per_unit, daily[1] * base / per_unit
+    return (sig4(lo), sig4(hi)), count_unit, f"{tidy(content.amount)}{content.measure}/{tidy(content.per) if content.per != 1 else ''}{content.unit}"
