@@ -14,6 +14,7 @@ __all__ = ["PriceJump"]
 _FLAT = 1e-3           # |log move| under 0.1 % is no move at all
 _MEAN_ABS_TO_SIGMA = 1.25  # mean absolute deviation ≈ 0.8 σ for a normal move distribution
 _MIN_SIGMA = 0.01      # a product that never moved still has 1 % typical moves
+_GIVE_BACK = 0.25      # a creeping run survives falls that give back at most a quarter of its rises
 
 
 def _days_between(start: str, end: str) -> float:
@@ -32,10 +33,11 @@ class PriceJump(Detector):
        online, after `min_history` moves; rises over `model_ratio` are not learned, so a
        jump does not teach the model that jumps are normal);
     3. **creeping**: a run of rises that adds up to `creep_ratio` over at least
-       `creep_min_steps` rises, which a per-step check misses. A fall back to the run's
-       starting price (or `creep_window_days`) ends the run; a smaller fall only pauses it, so
-       a token cut between small rises does not reset the count. Once a run has crossed the
-       line, each further rise in it alerts too.
+       `creep_min_steps` rises, which a per-step check misses. A run is a trend: a fall that
+       takes the falls of the run past a quarter of its rises (in log terms), or
+       `creep_window_days`, ends it; a smaller fall only pauses it, so a token cut between
+       small rises does not reset the count, while a random walk of ordinary moves does not
+       add up to a run. Once a run has crossed the line, each further rise in it alerts too.
 
     Price cuts never alert. The state is a JSON-able dict: `bind` it to the product's stored
     state before use (one product at a time).
@@ -172,10 +174,13 @@ class PriceJump(Detector):
                 runs[x["region"]] = self._run_after(x)
         elif move < -_FLAT:
             run = runs.get(x["region"])
-            if run is None or x["price"] <= run["base"] * math.exp(_FLAT):
-                runs.pop(x["region"], None)  # a fall that gives the run's gain back ends it
-            else:  # a small fall inside the run is a pause: the run goes on from its start
-                runs[x["region"]] = {**run, "falls": run.get("falls", 0) + 1}
+            given_back = run.get("down", 0.0) if run else 0.0         # log falls inside the run so far
+            risen = math.log(x["prev_price"] / run["base"]) + given_back if run else 0.0  # its log rises
+            down = given_back - move
+            if run is None or down > _GIVE_BACK * risen:
+                runs.pop(x["region"], None)  # a trend, not a random walk: falls may give back a quarter
+            else:  # a token fall inside the run is a pause: the run goes on from its start
+                runs[x["region"]] = {**run, "falls": run.get("falls", 0) + 1, "down": down}
         if abs(move) < math.log(self.model_ratio):  # learn ordinary moves only
             n = state.get("n", 0) + 1
             weight = max(self._alpha, 1 / n)

@@ -161,8 +161,8 @@ class TestPriceJump:
         assert kinds == [None, None, None, None, "creeping", "creeping"]
         assert "连续 4 次上涨" in results[4][0].explanation
 
-    def test_a_fall_back_to_the_start_ends_the_run(self):
-        prices = [20.0, 21.6, 23.3, 19.8, 21.4, 23.1, 24.9]
+    def test_a_fall_giving_back_over_a_quarter_of_the_run_ends_it(self):
+        prices = [20.0, 21.6, 23.3, 21.5, 23.2, 25.1, 27.1]     # 20 → 27.1 is +35 %, but −7.7 % broke the trend
         events = [listing(price=20.0)] + [change("A-24", a, b, ts=f"2026-0{i + 2}-01T09:00:00+08:00")
                                           for i, (a, b) in enumerate(zip(prices, prices[1:]))]
         results, _ = run_product(DetectorSuite(), events)
