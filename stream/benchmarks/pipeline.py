@@ -459,6 +459,9 @@ class _PipelineRun:
 
         changes = bench_price_changes(listings, max(10, round(rate * self.sizes.latency_s)), f"{self.app_id}-{tag}",
                                       seed=seed)
+        # Start from an idle worker: a group stage still draining a backlog slows the product stage too.
+        _wait(self.group_events_taken, self._groups_before, what="group stage catching up", timeout_s=900,
+              alive=lambda: self.worker.running, on_fail=self.worker.log_tail)
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
                                  fetch_max_wait_ms=100)
         consumer.assign(self.enriched.partitions)
