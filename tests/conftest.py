@@ -27,6 +27,7 @@ from stream import services
 
 _MARKER_OF_FIXTURE = {
     "kafka_broker": "kafka", "tansu_broker": "kafka", "redis_server": "redis", "prometheus_factory": "prometheus",
+    "llm_server": "llm",
 }
 
 
@@ -64,6 +65,17 @@ def redis_server() -> Iterator[services.RedisServer]:
     """redis-server for the session; tests that stop or flush it must start their own `RedisServer`."""
     server = services.RedisServer()
     yield _started(server)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[services.LlamaCppServer]:
+    """The session's llama.cpp server with SmolLM2-135M on the CPU (shared: tests must not kill it)."""
+    reason = services.llm_server_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = _started(services.LlamaCppServer())
+    yield server
     server.stop()
 
 
