@@ -446,14 +446,14 @@ class _PipelineRun:
             result["throughput"] = {"events": len(changes), "seconds": round(seconds, 3),
                                     "events_per_s": round(sustained, 1)}
             result["latency"] = self._latency(listings, self.sizes.latency_rate, "Q", seed=2)
-            if sustained < self.sizes.latency_rate:  # queueing, not processing, made that latency: also at a load it holds
+            if sustained < self.sizes.latency_rate:  # that latency was queueing: measure it at a load the worker holds
                 result["latency_within_capacity"] = self._latency(listings, round(sustained / 2, 1), "H", seed=3)
             result["peak_rss_mb"] = round(rss.peak_bytes / 2**20, 1)
         self.enriched.close()
         return result
 
     def _latency(self, listings: Sequence[Message], rate: float, tag: str, seed: int) -> dict[str, Any]:
-        """Offer price changes at `rate` for `latency_s`; latency of each from `send()` to a `drug.enriched` consumer."""
+        """Price changes offered at `rate` for `latency_s`; each one's time from `send()` to a `drug.enriched` reader."""
         from kafka import KafkaConsumer
         from tqdm import tqdm
 
