@@ -1,15 +1,12 @@
 """The Faust agents: thin loops that hand messages to `stream.pipeline` and send what it returns."""
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
-import weakref
-from typing import Any, Iterator
+from typing import Any
 
-from faust import EventT, StreamT
-from faust.streams import _current_event  # take_events() leaves it unset
+from faust import StreamT
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from models.extractor import build_extractor
@@ -18,7 +15,7 @@ from stream.app import app, settings
 from stream.lag import export_consumer_lag
 from stream.pipeline import Pipeline, ProductOutput, Source
 from stream.sinks import RedisAlertSink
-from stream.tables import groups, product_table, products
+from stream.tables import as_current, groups, product_table, products
 
 __all__ = ["process_products", "check_groups", "pipeline", "alert_sink"]
 
@@ -44,16 +41,6 @@ async def _export_lag() -> None:
     await export_consumer_lag(app, settings)
 
 
-@contextlib.contextmanager
-def _current(event: EventT) -> Iterator[None]:
-    """Make `event` Faust's current event, so a table write goes to its partition's changelog."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
-
-
 def _dump(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
@@ -67,7 +54,8 @@ async def process_products(stream: StreamT) -> None:
             msg = event.message
             metrics.EVENTS_IN.labels(msg.topic).inc()
             messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
-        outputs = await pipeline.handle_batch(messages, products, context=lambda i: _current(events[i]))
+        outputs = await pipeline.handle_batch(messages, products, context=lambda i: as_current(events[i]))
+        products.flush()  # one changelog write per product touched by the batch
         for event, output in zip(events, outputs):
             for out in output.flatten():
                 await _send_product_output(out, event.message.key, event.message.timestamp)
@@ -81,12 +69,15 @@ async def _sweep_parked() -> None:
     the product-keyed control topic, because a table is written from its own stream only.
     """
     line = time.time() - settings.parked_grace_s
-    for product_id, raw in list(product_table.items()):
-        if b'"parked"' not in raw:  # cheap test first: a worker holds many products, few parked
-            continue
-        since = pipeline.parked_since(products.loads(raw))
-        if since is not None and since < line:
-            await topics.control.send(key=product_id.encode(), value=b"expire")
+    try:
+        due = [product_id for product_id, raw in list(product_table.items())
+               if b'"parked"' in raw  # cheap test first: a worker holds many products, few parked
+               and (pipeline.parked_since(json.loads(raw)) or line) < line]
+    except Exception:  # a sweep must never take the worker down; the next one tries again
+        logger.exception("sweep of parked price changes failed")
+        return
+    for product_id in due:
+        await topics.control.send(key=product_id.encode(), value=b"expire")
 
 
 async def _send_product_output(out: ProductOutput, key: Any, arrived: float) -> None:
@@ -106,21 +97,27 @@ async def _send_product_output(out: ProductOutput, key: Any, arrived: float) -> 
 
 @app.agent(topics.group_events)
 async def check_groups(stream: StreamT) -> None:
-    """Enriched events per 通用名: the peer-group detectors."""
-    async for event in stream:
-        metrics.EVENTS_IN.labels(topics.GROUP_EVENTS_TOPIC).inc()
-        arrived = event.pop("_arrived", None)
-        alerts, dead = pipeline.run_group_stage(event, groups)
-        if dead is not None:
-            await topics.deadletter.send(key=(event.get("product_id") or "").encode(), value=_dump(dead))
-            continue
-        await _send_alerts(alerts)
-        correction = await pipeline.recheck_dose(event, alerts)
-        if correction is not None:
-            await topics.enriched.send(key=correction["product_id"].encode(), value=_dump(correction))
-            metrics.EVENTS_OUT.labels(topics.ENRICHED_TOPIC).inc()
-        if alerts and arrived:
-            metrics.END_TO_END_LATENCY.observe(max(0.0, time.time() - arrived))
+    """Enriched events per 通用名: the peer-group detectors, a batch at a time."""
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        results = []
+        for event in events:
+            metrics.EVENTS_IN.labels(topics.GROUP_EVENTS_TOPIC).inc()
+            value = dict(event.value)
+            arrived = value.pop("_arrived", None)
+            with as_current(event):
+                results.append((value, arrived, *pipeline.run_group_stage(value, groups)))
+        groups.flush()  # one changelog write per peer group touched by the batch
+        for value, arrived, alerts, dead in results:
+            if dead is not None:
+                await topics.deadletter.send(key=(value.get("product_id") or "").encode(), value=_dump(dead))
+                continue
+            await _send_alerts(alerts)
+            correction = await pipeline.recheck_dose(value, alerts)
+            if correction is not None:
+                await topics.enriched.send(key=correction["product_id"].encode(), value=_dump(correction))
+                metrics.EVENTS_OUT.labels(topics.ENRICHED_TOPIC).inc()
+            if alerts and arrived:
+                metrics.END_TO_END_LATENCY.observe(max(0.0, time.time() - arrived))
 
 
 async def _send_alerts(alerts: list[dict[str, Any]]) -> None:

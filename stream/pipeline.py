@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 # How many recent event ids each state remembers for de-duplication: enough to cover what a
 # crashed worker re-reads since its last offset commit (a few seconds of traffic).
 PRODUCT_MEMORY: Final = 8
-GROUP_MEMORY: Final = 512
+GROUP_MEMORY: Final = 128  # a worker commits offsets every 100 events or 1 s
 # Price changes parked per product while its listing is on its way (the two input topics are
 # read side by side, so a change can overtake its listing); more than this is not a race.
 MAX_PARKED: Final = 20

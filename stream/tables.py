@@ -6,14 +6,17 @@ every product of its partitions), and the peer groups' River models only pickle.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 from collections.abc import MutableMapping
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager, Final, Iterator
 
 from stream.app import app, settings
 
-__all__ = ["products", "groups", "EncodedValues", "as_json", "as_pickle"]
+__all__ = ["products", "groups", "EncodedValues", "WriteBack", "as_json", "as_pickle"]
+
+_DELETED: Final = object()
 
 
 class EncodedValues(MutableMapping):
@@ -59,6 +62,77 @@ class EncodedValues(MutableMapping):
         return default if raw is None else self.loads(raw)
 
 
+class WriteBack(MutableMapping):
+    """Reads through to a mapping and keeps writes until `flush`: one changelog message per key per batch.
+
+    A batch often touches a key many times (a peer group, a busy product); writing the table
+    only once per batch saves the encoding and a changelog message for every other time. The
+    writes are replayed at `flush` under the context of the last message that made them (Faust
+    sends a table write to that message's partition). A crash before the flush loses nothing:
+    the batch is not acknowledged yet, so it is delivered again.
+
+    Examples
+    --------
+    >>> table = {}
+    >>> view = WriteBack(table)
+    >>> view["P1"] = 1; view["P1"] = 2
+    >>> table, view["P1"]
+    ({}, 2)
+    >>> view.flush(); table
+    {'P1': 2}
+    """
+
+    def __init__(self, table: MutableMapping, context: Callable[[], Any] = lambda: None,
+                 enter: Callable[[Any], ContextManager[Any]] | None = None) -> None:
+        self.table = table
+        self._context = context  # what identifies the current message, captured at each write
+        self._enter = enter      # re-enters that message's context for the write-back
+        self._cache: dict[str, Any] = {}
+        self._dirty: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._cache:
+            self._cache[key] = self.table[key]
+        value = self._cache[key]
+        if value is _DELETED:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._cache[key] = value
+        self._dirty[key] = self._context()
+
+    def __delitem__(self, key: str) -> None:
+        self._cache[key] = _DELETED
+        self._dirty[key] = self._context()
+
+    def __iter__(self) -> Iterator[str]:
+        self.flush()
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        self.flush()
+        return len(self.table)
+
+    def flush(self) -> None:
+        """Write every key changed since the last flush, once, and forget the cache."""
+        for key, context in self._dirty.items():
+            with self._enter(context) if self._enter else contextlib.nullcontext():
+                value = self._cache[key]
+                if value is _DELETED:
+                    self.table.pop(key, None)
+                else:
+                    self.table[key] = value
+        self._dirty.clear()
+        self._cache.clear()
+
+
 def as_json(table: MutableMapping) -> EncodedValues:
     return EncodedValues(table, lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode(),
                          json.loads)
@@ -69,9 +143,29 @@ def as_pickle(table: MutableMapping) -> EncodedValues:
     return EncodedValues(table, lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
 
 
+def _current_message() -> Any:
+    from faust.streams import current_event
+
+    return current_event()
+
+
+@contextlib.contextmanager
+def as_current(event: Any) -> Iterator[None]:
+    """Make `event` Faust's current event, so a table write goes to its partition's changelog."""
+    import weakref
+
+    from faust.streams import _current_event  # take_events() leaves it unset
+
+    token = _current_event.set(weakref.ref(event) if event is not None else None)
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
 # product_id -> state: latest listing facts, daily dose, pack facts, price per region, detector memory.
 product_table = app.Table("products", key_type=str, value_type=bytes, partitions=settings.partitions)
-products = as_json(product_table)
+products = WriteBack(as_json(product_table), _current_message, as_current)
 # 通用名 -> GroupState (peer-group detectors, River objects inside).
 group_table = app.Table("groups", key_type=str, value_type=bytes, partitions=settings.partitions)
-groups = as_pickle(group_table)
+groups = WriteBack(as_pickle(group_table), _current_message, as_current)
