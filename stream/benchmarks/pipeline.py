@@ -251,6 +251,64 @@ class _Offsets:
         self.consumer.close()
 
 
+class _ReadCount:
+    """`_Offsets` for brokers whose end offsets are not record counts (Tansu): reads the topic to count.
+
+    Counting starts at the topic's end when it is made; `ends()` is a mark, not real offsets.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.timestamps: list[float] = []
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(bootstrap,), name=f"count-{topic}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(60):
+            raise RuntimeError(f"could not start reading {topic}")
+
+    def _read(self, bootstrap: str) -> None:
+        from kafka import KafkaConsumer, TopicPartition
+
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+        while not (partitions := consumer.partitions_for_topic(self.topic)):
+            time.sleep(0.2)
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_end()
+        for tp in tps:
+            consumer.position(tp)
+        self._ready.set()
+        while not self._stop.is_set():
+            for records in consumer.poll(timeout_ms=200).values():
+                self.timestamps.extend(r.timestamp / 1000.0 for r in records)
+        consumer.close()
+
+    def ends(self) -> dict[str, int]:
+        return {"read": len(self.timestamps)}
+
+    def total(self) -> int:
+        return len(self.timestamps)
+
+    @property
+    def partitions(self) -> list[Any]:
+        raise NotImplementedError("a read count has no partition list")
+
+    def span(self, starts: dict[str, int], ends: dict[str, int]) -> tuple[float, float]:
+        seen = self.timestamps[starts["read"]:ends["read"]]
+        if not seen:
+            raise RuntimeError(f"no new records on {self.topic}")
+        return min(seen), max(seen)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def _counter(bootstrap: str, topic: str, broker: str) -> _Offsets | _ReadCount:
+    return _ReadCount(bootstrap, topic) if broker == "tansu" else _Offsets(bootstrap, topic)
+
+
 def _wait(done: Callable[[], int], total: int, *, what: str, timeout_s: float,
           alive: Callable[[], bool] = lambda: True, on_fail: Callable[[], str] = str) -> float:
     """Poll `done()` (a count) until it reaches `total`, with a progress bar; the time it did, `time.time()`."""
@@ -365,7 +423,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def _bare_throughput(bootstrap: str, messages: Sequence[Message], sizes: BenchSizes, run: str,
-                     workdir: Path) -> dict[str, Any]:
+                     workdir: Path, broker: str) -> dict[str, Any]:
     from stream.admin import ensure_topics
 
     source, sink = f"bench-{run}-in", f"bench-{run}-out"
@@ -374,7 +432,7 @@ def _bare_throughput(bootstrap: str, messages: Sequence[Message], sizes: BenchSi
         f"kafka://{bootstrap}", log_path=workdir / "passthrough.log",
         env={"PW_APP_ID": f"bench-{run}", "PW_PARTITIONS": str(sizes.partitions),
              "PW_BENCH_SOURCE": source, "PW_BENCH_SINK": sink})
-    out = _Offsets(bootstrap, sink)
+    out = _counter(bootstrap, sink, broker)
     try:
         with passthrough:
             warmup = messages[: min(len(messages), 500)]
@@ -395,7 +453,8 @@ def _bare_throughput(bootstrap: str, messages: Sequence[Message], sizes: BenchSi
 class _PipelineRun:
     """One pricewatch worker through the preload, latency and throughput phases."""
 
-    def __init__(self, bootstrap: str, sizes: BenchSizes, run: str, workdir: Path, redis_url: str) -> None:
+    def __init__(self, bootstrap: str, sizes: BenchSizes, run: str, workdir: Path, redis_url: str,
+                 broker: str) -> None:
         from stream.services import free_port
 
         self.bootstrap = bootstrap
@@ -406,7 +465,7 @@ class _PipelineRun:
             f"kafka://{bootstrap}", log_path=workdir / "worker.log", web_port=self.web_port,
             env={"PW_APP_ID": self.app_id, "PW_PARTITIONS": str(sizes.partitions), "PW_REDIS_URL": redis_url,
                  "PW_WEB_ENABLED": "true", "PW_EXTRACTION": "rules"})
-        self.enriched = _Offsets(bootstrap, ENRICHED_TOPIC)
+        self.enriched = _counter(bootstrap, ENRICHED_TOPIC, broker)
         self._groups_before = 0
 
     def group_events_taken(self) -> int:
@@ -453,8 +512,8 @@ class _PipelineRun:
         return result
 
     def _latency(self, listings: Sequence[Message], rate: float, tag: str, seed: int) -> dict[str, Any]:
-        """Price changes offered at `rate` for `latency_s`; each one's time from `send()` to a `drug.enriched` reader."""
-        from kafka import KafkaConsumer
+        """Price changes offered at `rate` for `latency_s`; time of each from `send()` to a `drug.enriched` reader."""
+        from kafka import KafkaConsumer, TopicPartition
         from tqdm import tqdm
 
         changes = bench_price_changes(listings, max(10, round(rate * self.sizes.latency_s)), f"{self.app_id}-{tag}",
@@ -464,9 +523,11 @@ class _PipelineRun:
               alive=lambda: self.worker.running, on_fail=self.worker.log_tail)
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
                                  fetch_max_wait_ms=100)
-        consumer.assign(self.enriched.partitions)
+        partitions = [TopicPartition(ENRICHED_TOPIC, p)
+                      for p in sorted(consumer.partitions_for_topic(ENRICHED_TOPIC))]
+        consumer.assign(partitions)
         consumer.seek_to_end()
-        for tp in self.enriched.partitions:
+        for tp in partitions:
             consumer.position(tp)  # resolve the end offsets now, before anything is sent
         sent: dict[str, float] = {}
         latencies: list[float] = []
@@ -530,11 +591,12 @@ def _check_empty_inputs(bootstrap: str) -> None:
 
 
 def run_stream_benchmark(bootstrap: str, sizes: BenchSizes = BenchSizes(), *, redis_url: str | None = None,
-                         workdir: str | Path | None = None) -> dict[str, Any]:
+                         workdir: str | Path | None = None, broker: str = "kafka") -> dict[str, Any]:
     """The broker measurements: bare and pipeline throughput, latency at a fixed rate, worker RSS.
 
     `redis_url` None starts a redis-server for the worker's alert sink (or runs without, if none
     is installed); "" runs without. Logs of the worker and the passthrough go to `workdir`.
+    `broker` "tansu" counts outputs by reading them: Tansu's end offsets are not record counts.
     """
     from stream.admin import ensure_topics
 
@@ -546,13 +608,13 @@ def run_stream_benchmark(bootstrap: str, sizes: BenchSizes = BenchSizes(), *, re
     listings = bench_listings(sizes.products, run)
     changes = bench_price_changes(listings, sizes.events, f"{run}-T")
     _say(f"bare passthrough: {len(changes)} events")
-    bare = _bare_throughput(bootstrap, changes, sizes, run, workdir)
+    bare = _bare_throughput(bootstrap, changes, sizes, run, workdir, broker)
     with contextlib.ExitStack() as stack:
         if redis_url is None:
             redis_url = stack.enter_context(_redis_url())
         _say(f"pipeline: {len(listings)} listings, {len(changes)} price changes, then price changes at "
              f"{sizes.latency_rate:,.0f} ev/s for {sizes.latency_s:g} s (logs in {workdir})")
-        piped = _PipelineRun(bootstrap, sizes, run, workdir, redis_url).run(listings, changes)
+        piped = _PipelineRun(bootstrap, sizes, run, workdir, redis_url, broker).run(listings, changes)
     return {"sizes": asdict(sizes), "bare": bare, **piped, "redis_sink": bool(redis_url), "logs": str(workdir)}
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     broker = ""
     if args.what == "all":
         with bench_broker(args.broker) as (bootstrap, broker):
-            stream = run_stream_benchmark(bootstrap, sizes)
+            stream = run_stream_benchmark(bootstrap, sizes, broker="tansu" if args.broker == "tansu" else "kafka")
     if args.what in ("all", "extract"):
         _say("extraction only")
         extract = run_extract_benchmark(inserts, repeat=1 if args.quick else 3)
