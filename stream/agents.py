@@ -27,7 +27,9 @@ alert_sink = RedisAlertSink(settings.redis_url, stream=settings.alerts_stream, c
                             maxlen=settings.alerts_stream_maxlen) if settings.redis_url else None
 
 
-setup_prometheus_sensors(app)  # Faust's own sensor serves /metrics, with our metrics beside its own
+# Faust's own sensor serves /metrics, with our metrics beside its own; a fixed prefix, so the
+# dashboards do not depend on PW_APP_ID.
+setup_prometheus_sensors(app, name_prefix="pricewatch")
 
 
 @app.task

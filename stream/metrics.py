@@ -1,6 +1,8 @@
 """Prometheus metrics of the worker, defined once; every module records through these objects."""
 from __future__ import annotations
 
+from typing import Final
+
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
@@ -23,6 +25,9 @@ LLM_LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
 LLM_ERRORS = Counter("pricewatch_llm_errors_total", "LLM failures, by kind", ["kind"])
+LLM_ERROR_KINDS: Final = ("timeout", "circuit_open", "unavailable", "bad_answer", "ungrounded", "other")
+for _kind in LLM_ERROR_KINDS:  # export zeros from start-up: "no LLM errors" shows as 0, not as a gap
+    LLM_ERRORS.labels(_kind)
 DAILY_COST = Histogram(
     "pricewatch_daily_cost_cny", "Daily cost (midpoint, CNY/day) of enriched events, by dosage form",
     ["dosage_form"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
