@@ -14,14 +14,10 @@ event delivered twice (at-least-once, after a crash) gives back the same alerts,
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, ContextManager, Final, MutableMapping
 
 from models.detectors.base import Finding
@@ -33,6 +29,7 @@ from rules.cost import cost_listing
 from rules.dose import DoseResult, extract_daily_dose
 from stream import metrics
 from stream.metrics_extra import TOP_PRODUCTS
+from stream.outputs import GroupState, ProductOutput, Source, as_text, deadletter_record
 from stream.records import LISTINGS_TOPIC, PRICE_CHANGES_TOPIC, BadEvent, decode_json, validate
 
 __all__ = ["Pipeline", "ProductOutput", "GroupState", "deadletter_record", "Source", "group_key"]
@@ -56,64 +53,6 @@ _DOSE_FIELDS: Final = (
     "determinable", "reason", "per_dose", "times_per_day", "daily", "unit", "daily_count", "count_unit",
     "method", "confidence", "clause", "why",
 )
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a message came from, for dead-letter records."""
-
-    topic: str
-    partition: int | None = None
-    offset: int | None = None
-    key: bytes | str | None = None
-
-
-@dataclass
-class ProductOutput:
-    """What the product stage produced for one input event."""
-
-    enriched: dict[str, Any] | None = None
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    group_event: dict[str, Any] | None = None
-    deadletter: dict[str, Any] | None = None
-    parked: bool = False  # a price change that came before its listing, kept until the listing arrives
-    followups: list[ProductOutput] = field(default_factory=list)  # parked changes applied after a listing
-
-    def flatten(self) -> list[ProductOutput]:
-        """This output and its follow-ups, in the order they happened."""
-        return [self] + [f for follow in self.followups for f in follow.flatten()]
-
-
-class GroupState:
-    """A peer group's detector state plus the ids of the group events it has seen."""
-
-    def __init__(self, detect: Any) -> None:
-        self.detect = detect
-        self.done: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-
-
-def deadletter_record(source: Source, raw: bytes | str | None, reason: str, error: str,
-                      event_id: str | None = None) -> dict[str, Any]:
-    """The `drug.deadletter` record: where the message came from, its bytes and why it failed.
-
-    >>> r = deadletter_record(Source("drug.listings", 0, 7), b"\\xff", "undecodable", "not UTF-8")
-    >>> r["original"], r["encoding"], r["source_offset"]
-    ('/w==', 'base64', 7)
-    """
-    if isinstance(raw, bytes):
-        try:
-            original, encoding = raw.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            original, encoding = base64.b64encode(raw).decode("ascii"), "base64"
-    else:
-        original, encoding = raw, "utf-8"
-    key = _text(source.key)
-    return {
-        "reason": reason, "error": error, "event_id": event_id,
-        "source_topic": source.topic, "source_partition": source.partition, "source_offset": source.offset,
-        "key": key, "original": original, "encoding": encoding,
-        "dead_lettered_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-    }
 
 
 class Pipeline:
@@ -167,7 +106,7 @@ class Pipeline:
         for index, (source, raw, event, dead) in enumerate(decoded):
             with context(index) if context else contextlib.nullcontext():
                 if source.topic == self.control_topic:  # a sweep: parked changes whose listing never came
-                    expired = self.expire_parked(_text(source.key) or "", products, time.time() - self.parked_grace_s)
+                    expired = self.expire_parked(as_text(source.key) or "", products, time.time() - self.parked_grace_s)
                     outputs.append(ProductOutput(parked=True, followups=expired))
                 elif dead is not None:
                     outputs.append(ProductOutput(deadletter=dead))
@@ -281,7 +220,7 @@ class Pipeline:
                                               f"listed ({MAX_PARKED} changes already wait for its listing)")
         where = source or Source(PRICE_CHANGES_TOPIC)
         item = {"event": change, "parked_at": time.time(),
-                "source": [where.topic, where.partition, where.offset, _text(where.key)]}
+                "source": [where.topic, where.partition, where.offset, as_text(where.key)]}
         products[change["product_id"]] = {"parked": parked + [item]}
         metrics.PARKED.inc()
         return ProductOutput(parked=True)
@@ -420,10 +359,6 @@ def _group_event(enriched: dict[str, Any], alerts: list[dict[str, Any]]) -> dict
     # The group stage must not raise an alert type the product stage raised for the same event:
     # both would carry the same alert id.
     return {**enriched, "product_alert_types": sorted({a["type"] for a in alerts})}
-
-
-def _text(key: Any) -> str | None:
-    return key.decode("utf-8", "replace") if isinstance(key, bytes) else key
 
 
 def group_key(event: dict[str, Any]) -> str:
