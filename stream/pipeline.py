@@ -38,11 +38,11 @@ logger = logging.getLogger(__name__)
 
 # How many recent event ids each state remembers for de-duplication: enough to cover what a
 # crashed worker re-reads since its last offset commit (a few seconds of traffic).
-PRODUCT_MEMORY: Final = 8
+PRODUCT_MEMORY: Final = 28  # 8, plus room for the parked changes a listing may release
 GROUP_MEMORY: Final = 128  # a worker commits offsets every 100 events or 1 s
 # Price changes parked per product while its listing is on its way (the two input topics are
 # read side by side, so a change can overtake its listing); more than this is not a race.
-MAX_PARKED: Final = 20
+MAX_PARKED: Final = 20  # keep below PRODUCT_MEMORY: each released change needs its own memory entry
 # What the product state keeps of a listing; not the insert text, which only the listing's own
 # enriched record needs (a worker holds every product of its partitions in memory).
 _LISTING_FACTS: Final = (
@@ -166,7 +166,12 @@ class Pipeline:
             "event_type": "listing",
         }
         if state and listing["event_id"] in state.get("done", {}):
-            return self._replayed(state, enriched)
+            # Redelivered: its outputs again, and those of the parked changes it released, which
+            # will not be delivered again themselves (parking them produced nothing to lose).
+            output = self._replayed(state, enriched)
+            applied = state["done"][listing["event_id"]].get("applied", [])
+            output.followups = [self._apply_parked(item, products) for item in applied]
+            return output
         parked = (state or {}).get("parked", [])
         if state and "listing" not in state:
             state = None  # only parked changes so far: this is the product's first listing
@@ -181,7 +186,7 @@ class Pipeline:
             "done": (state or {}).get("done", {}),
         }
         enriched["prev_price"] = prev
-        output = self._finish_product(products, pid, state, enriched)
+        output = self._finish_product(products, pid, state, enriched, applied=parked)
         output.followups = [self._apply_parked(item, products) for item in parked]
         return output
 
@@ -271,11 +276,13 @@ class Pipeline:
         }
 
     def _finish_product(self, products: MutableMapping[str, Any], pid: str, state: dict[str, Any],
-                        enriched: dict[str, Any]) -> ProductOutput:
+                        enriched: dict[str, Any], applied: list[dict[str, Any]] = ()) -> ProductOutput:
         findings = self.detectors.on_product_event(enriched, state)
         alerts = [self._alert(enriched, f) for f in findings]
         done = dict(state["done"])
         done[enriched["event_id"]] = {"prev_price": enriched.get("prev_price"), "alerts": alerts}
+        if applied:  # parked changes this listing released: a redelivered listing releases them again
+            done[enriched["event_id"]]["applied"] = list(applied)
         state["done"] = dict(list(done.items())[-PRODUCT_MEMORY:])
         products[pid] = state  # assignment, not mutation: a Faust table only logs what is set
         self._observe(enriched)

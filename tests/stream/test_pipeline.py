@@ -150,3 +150,21 @@ class TestDoseRecheck:
         assert recheck["method"] == "llm" and recheck["daily"] == [6.0, 6.0]
         assert recheck["rule_reading"]["daily"] == [60.0, 60.0]
         assert recheck["daily_cost"] == pytest.approx([3.0, 3.0])
+
+    def test_a_redelivered_listing_releases_its_parked_changes_again(self):
+        """After a crash the listing comes again, but the parked change does not (it was committed)."""
+        import asyncio
+
+        pipeline, products = Pipeline(), {}
+        early = feeds.price_change("C1", "P1", 30.0)
+        listing = feeds.listing("L1", "P1", price=12.0, manufacturer="甲厂")
+
+        async def run(items):
+            batch = [(Source(i["topic"], 0, n), message_bytes(i)) for n, i in enumerate(items)]
+            return [o for out in await pipeline.handle_batch(batch, products) for o in out.flatten()]
+
+        first = asyncio.run(run([early, listing]))
+        again = asyncio.run(run([listing]))
+        assert [o.enriched["event_id"] for o in first if o.enriched] == ["L1", "C1"]
+        assert [o.enriched["event_id"] for o in again if o.enriched] == ["L1", "C1"]
+        assert [o.alerts for o in again if o.enriched] == [o.alerts for o in first if o.enriched]
