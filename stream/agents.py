@@ -49,18 +49,29 @@ def _dump(value: dict[str, Any]) -> bytes:
 
 @app.agent(topics.inputs)
 async def process_products(stream: StreamT) -> None:
-    """Listings and price changes, per product: enrich, keep state, product-level alerts."""
-    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        messages = []
-        for event in events:
-            msg = event.message
-            metrics.EVENTS_IN.labels(msg.topic).inc()
-            messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
-        outputs = await pipeline.handle_batch(messages, products, context=lambda i: as_current(events[i]))
-        products.flush()  # one changelog write per product touched by the batch
-        for event, output in zip(events, outputs):
-            for out in output.flatten():
-                await _send_product_output(out, event.message.key, event.message.timestamp)
+    """Listings and price changes, per product: enrich, keep state, product-level alerts.
+
+    With an LLM in the loop the doses of a batch are read concurrently (`take_events`); the rule
+    path reads one event at a time, acknowledged by Faust's own per-event path.
+    """
+    if settings.extraction == "rules":
+        async for event in stream.events():
+            await _process_batch([event])
+    else:
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+            await _process_batch(events)
+
+
+async def _process_batch(events: list) -> None:
+    messages = []
+    for event in events:
+        msg = event.message
+        metrics.EVENTS_IN.labels(msg.topic).inc()
+        messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
+    outputs = await pipeline.handle_batch(messages, products, context=lambda i: as_current(events[i]))
+    for event, output in zip(events, outputs):
+        for out in output.flatten():
+            await _send_product_output(out, event.message.key, event.message.timestamp)
 
 
 @app.timer(interval=max(1.0, settings.parked_grace_s / 3))
