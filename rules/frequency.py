@@ -8,10 +8,10 @@ the numbers become times per day. `rules.dose` embeds every rule in its one scan
 from __future__ import annotations
 
 import re
-from typing import Callable, Final
+from typing import Callable, Final, Iterable
 
 from rules.numerals import NUMBER_PATTERN, parse_number
-from rules.scanner import first_char_guard
+from rules.scanner import first_char_guard, first_chars
 
 __all__ = [
     "FrequencyRule", "FREQUENCY_RULES", "DAY_PREFIX", "frequency_pattern", "times_per_day", "frequency_at", "parse_frequency",
@@ -105,22 +105,50 @@ def times_per_day(rule_index: int, match: re.Match[str]) -> Range | None:
     if convert is None:  # latin abbreviations
         value = _LATIN.get(match.group(0).lower())
         return (value, value) if value else None
-    names = _GROUP_NAMES[rule_index]
-    a = parse_number(match.group(names[0]) or "")
+    a_name, b_name = _GROUP_NAMES[rule_index]
+    a = parse_number(match.group(a_name) or "")
     if a is None or a <= 0:
         return None
-    b_text = match.group(names[1]) if names[1] in match.re.groupindex else None
+    b_text = match.group(b_name) if _HAS_B[rule_index] else None
     b = parse_number(b_text) if b_text else a
     if b is None or b <= 0:
         return None
-    lo, hi = sorted((convert(a), convert(b)))
+    lo, hi = convert(a), convert(b)
+    if hi < lo:
+        lo, hi = hi, lo
     return (round(lo, 6), round(hi, 6))
 
 
 _GROUP_NAMES: Final = tuple((f"f{i}_a", f"f{i}_b") for i in range(len(FREQUENCY_RULES)))
+_HAS_B: Final = tuple("{B}" in rule.template for rule in FREQUENCY_RULES)  # whether a rule has a second number
+
+
+def _rules_regex(indices: Iterable[int]) -> re.Pattern[str]:
+    """The rules `indices`, in table order, each behind its first-character guard (group ``r{i}`` says which matched)."""
+    return re.compile("|".join(f"{first_char_guard(frequency_pattern(i))}(?P<r{i}>{frequency_pattern(i)})" for i in indices))
+
+
 # each rule behind its first-character guard: the same first match, without trying rules that cannot start here
-_ALL: Final = re.compile("|".join(f"{first_char_guard(frequency_pattern(i))}(?P<r{i}>{frequency_pattern(i)})"
-                                  for i in range(len(FREQUENCY_RULES))))
+_ALL: Final = _rules_regex(range(len(FREQUENCY_RULES)))
+
+
+def _rules_by_first_char() -> tuple[dict[str, re.Pattern[str]], re.Pattern[str] | None]:
+    """One regex per first character: only the rules that can start with it (in table order, so the same
+    rule wins as in `_ALL`) and the rules whose first characters are unknown; and a regex of those alone
+    for any other place (``None`` when every rule's first characters are known)."""
+    firsts = [first_chars(frequency_pattern(i)) for i in range(len(FREQUENCY_RULES))]
+    anywhere = tuple(i for i, chars in enumerate(firsts) if chars is None)
+    by_rules: dict[tuple[int, ...], re.Pattern[str]] = {}
+    by_char = {}
+    for ch in sorted(set().union(*(chars for chars in firsts if chars is not None))):
+        indices = tuple(i for i, chars in enumerate(firsts) if chars is None or ch in chars)
+        if indices not in by_rules:
+            by_rules[indices] = _rules_regex(indices)
+        by_char[ch] = by_rules[indices]
+    return by_char, (_rules_regex(anywhere) if anywhere else None)
+
+
+_BY_FIRST_CHAR, _ANY_FIRST_CHAR = _rules_by_first_char()
 
 
 def frequency_at(text: str, pos: int) -> tuple[str, Range | None, int] | None:
@@ -131,7 +159,8 @@ def frequency_at(text: str, pos: int) -> tuple[str, Range | None, int] | None:
     >>> frequency_at("口服，一日2~3次。", 3)
     ('per_day', (2.0, 3.0), 9)
     """
-    match = _ALL.match(text, pos)
+    rules = _BY_FIRST_CHAR.get(text[pos:pos + 1], _ANY_FIRST_CHAR)  # the same match as _ALL.match(text, pos)
+    match = rules.match(text, pos) if rules is not None else None
     if match is None:
         return None
     index = int(match.lastgroup[1:])

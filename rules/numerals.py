@@ -31,11 +31,18 @@ TYPO_FIXES: Final[tuple[tuple[str, str], ...]] = (
 )
 # Everything that separates the two ends of a range becomes "~".
 RANGE_MARK: Final = "~"
-_RANGE_CHARS: Final = re.compile(r"[～〜∼—–－\-](?=\s*[\dlO.一二两三四五六七八九十半])|(?<=[\d一二两三四五六七八九十袋片粒丸支瓶盖克匙勺杯包gl])\s*(?:至|到)\s*(?=[\d一二两三四五六七八九十半])")
+_RANGE_DASH: Final = r"[～〜∼—–－\-](?=\s*[\dlO.一二两三四五六七八九十半])"
+_RANGE_CHARS: Final = re.compile(_RANGE_DASH + r"|(?<=[\d一二两三四五六七八九十袋片粒丸支瓶盖克匙勺杯包gl])\s*(?:至|到)\s*(?=[\d一二两三四五六七八九十半])")
+# the same matches when the text has no 至/到; it starts with a character class, so the regex engine
+# jumps from one dash to the next instead of trying the lookbehind of 至/到 at every character
+_RANGE_DASHES: Final = re.compile(_RANGE_DASH)
 # Latin l / O standing for 1 / 0 in a run of digits ("lOml", "1OOmg", "O.5g", "l岁", "一日l～2次").
 _LATIN_DIGIT_RUN: Final = re.compile(
     r"(?<![A-Za-z])(?=[0-9lO.]*[lO])[0-9lO][0-9lO.]*(?=[~～\-mgμuLKIU%/岁次袋片粒丸支瓶包天日周个滴喷揿粒克毫微升\d.,，、×*])"
 )
+# A run above holds an l/O that follows no Latin letter (the first l/O of the run is its first character,
+# or follows a digit or dot), so texts without one (`ml`, `mg/kg`) skip the run search.
+_LATIN_DIGIT_HINT: Final = re.compile(r"[lO](?<![A-Za-z][lO])")
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
 _HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
 _HTML_ENTITY: Final = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")  # &mdash; &nbsp; &#12316;
@@ -95,12 +102,12 @@ def normalise_text(text: str | None) -> str:
     if _HAS_TYPO.search(text):
         for wrong, right in TYPO_FIXES:
             text = text.replace(wrong, right)
-    if "l" in text or "O" in text:
+    if ("l" in text or "O" in text) and _LATIN_DIGIT_HINT.search(text):
         text = _LATIN_DIGIT_RUN.sub(_fix_latin_digits, text)
     if "半" in text:
         text = _AND_A_HALF.sub(r"\1.5\2", text)
     if _HAS_RANGE_CHAR.search(text):
-        text = _RANGE_CHARS.sub(RANGE_MARK, text)
+        text = (_RANGE_CHARS if "至" in text or "到" in text else _RANGE_DASHES).sub(RANGE_MARK, text)
     if "万~" in text:
         text = _WAN_BOTH_ENDS.sub("", text)
     return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["compile_scanner", "first_char_guard"]
+__all__ = ["compile_scanner", "first_char_guard", "first_chars"]
 
 
 def _first_chars(items: Any) -> set[str] | None:
@@ -80,6 +80,26 @@ def _nullable(items: Any) -> bool:
     return True
 
 
+def first_chars(pattern: str) -> frozenset[str] | None:
+    r"""The characters `pattern` can start with; ``None`` when unknown (or when it can match empty).
+
+    Examples
+    --------
+    >>> sorted(first_chars(r"一日|每天"))
+    ['一', '每']
+    >>> first_chars(r"(?:x)?") is None
+    True
+    """
+    try:
+        from re import _parser
+
+        parsed = _parser.parse(pattern)
+        chars = None if _nullable(parsed) else _first_chars(parsed)
+    except Exception:  # private API changed: unknown, so no guard and the same matches
+        chars = None
+    return frozenset(chars) if chars else None
+
+
 def first_char_guard(pattern: str) -> str:
     r"""A lookahead of the characters `pattern` can start with (``""`` when unknown), so a regex
     engine skips a position, or one alternative, with one character-class test.
@@ -93,13 +113,7 @@ def first_char_guard(pattern: str) -> str:
     >>> first_char_guard(r"(?:x)?")  # can match empty: no guard
     ''
     """
-    try:
-        from re import _parser
-
-        parsed = _parser.parse(pattern)
-        chars = None if _nullable(parsed) else _first_chars(parsed)
-    except Exception:  # private API changed: no guard, same matches
-        chars = None
+    chars = first_chars(pattern)
     if not chars:
         return ""
     return "(?=[" + "".join(sorted(re.escape(ch) for ch in chars)) + "])"

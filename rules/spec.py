@@ -52,6 +52,7 @@ _FORM_RE: Final = re.compile(FORM_PATTERN)
 _POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")
 _POPULATION_PREFIX: Final = {"成人": "adult", "儿童": "child", "小儿": "child", "幼儿": "child"}
 _ANY_DIGIT: Final = re.compile(r"\d")
+_DIGITS: Final = re.compile(r"\d+")
 _HAS_TIMES: Final = re.compile(r"[*×xX]")
 _BARE_SPEC: Final = re.compile(rf"^(?P<a>{_NUM})(?P<am>{_MEASURE})(?:[:：/](?P<v>{_NUM})(?P<vm>ml|mL|毫升))?[。.]?$")
 _VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)[(/]({_NUM})(ml|mL|毫升)")  # 100mg(5ml), 40mg/2ml
@@ -107,6 +108,12 @@ def _amounts(text: str) -> list[tuple[float, str]]:
     return out
 
 
+def _amount(match: re.Match[str]) -> list[tuple[float, str]]:
+    """`_amounts` of a match's ``amt`` and ``mu`` groups (one number, one measure), read without a regex."""
+    value = parse_number(match.group("amt"))
+    return [(value, normalise_unit(match.group("mu")))] if value else []
+
+
 def _read_contents(text: str) -> list[UnitContent]:
     contents: list[UnitContent] = []
     if not text or not _ANY_DIGIT.search(text):
@@ -126,12 +133,12 @@ def _read_contents(text: str) -> list[UnitContent]:
             continue  # 每片含A15mg、B0.5mg: a composition of several ingredients, not one strength
         per_text = m.group("n") or m.group("n2")
         per = parse_number(per_text) if per_text else 1.0
-        values = _amounts(m.group("amt") + m.group("mu") + m.group("tail"))
+        values = _amounts(m.group("amt") + m.group("mu") + m.group("tail")) if m.group("tail") else _amount(m)
         add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
     for m in (_TIMES.finditer(text) if _HAS_TIMES.search(text) else ()):
-        add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
+        add(m, _unit_of(m.group("unit"), None), _amount(m))
     for m in (_SLASH.finditer(text) if "/" in text else ()):
-        add(m, _unit_of(m.group("unit"), None), _amounts(m.group("amt") + m.group("mu")))
+        add(m, _unit_of(m.group("unit"), None), _amount(m))
     for m in (_STRENGTH.finditer(text) if ":" in text or "：" in text else ()):
         form = FORMS[m.group("form")]
         if any(s <= m.start("list") < e for s, e in taken):
@@ -161,7 +168,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
         units.append(unit)
         if qty is None:
             n = float(m.group("n")) * float(m.group("pre") or 1)
-            for factor in re.findall(r"\d+", m.group("more")):
+            for factor in _DIGITS.findall(m.group("more")):
                 n *= float(factor)
             qty, qty_unit = n, unit
     for m in (_BOX_HOLDS.finditer(text) if "装" in text or "每" in text else ()):
