@@ -134,6 +134,7 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
 
 
 _QTY_GROUPS: Final = {p: tuple(p + g for g in ("a", "b", "c", "u1", "u2", "u3")) for p in "dpqbh"}
+_LIMIT_WORD: Final = re.compile("|".join(map(re.escape, LIMIT_WORDS)))  # any of them in a text
 
 
 _NUMBER_RE: Final = re.compile(_NUM)
@@ -267,7 +268,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
-            if kind == "daily" and any(w in m.group(0) for w in LIMIT_WORDS):
+            if kind == "daily" and _LIMIT_WORD.search(m.group(0)):
                 continue  # 每天总量不超过1200mg is a cap, not a stated daily total
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False

@@ -113,7 +113,7 @@ def find_forms(text: str | None) -> list[Form]:
     """
     if not text:
         return []
-    return [FORMS[m.group(0)] for m in _FORM_RE.finditer(text)]
+    return [FORMS[word] for word in _FORM_RE.findall(text)]  # the pattern has no groups: findall gives the words
 
 
 @lru_cache(maxsize=8192)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Final
 
 from rules.forms import FORM_PATTERN, FORMS, Form
@@ -44,6 +44,7 @@ _AMOUNT: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})")
 _COUNT: Final = re.compile(
     rf"(?<![每\d.])(?:(?P<pre>\d+)[*×xX])?(?P<n>\d+)(?P<unit>{_PIECE})(?P<more>(?:/板)?(?:[*×xX]\d+(?:板|小盒|中盒|盒|袋)?)*)"
 )
+_COUNT_HINT: Final = re.compile(rf"\d{_PIECE}")  # what every _COUNT match holds; a fast search (no lookbehind first)
 _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
@@ -69,7 +70,7 @@ class UnitContent:
     form: str | None = None  # the dosage form this line of the spec belongs to, when named
     population: str | None = None  # "adult" / "child" when the line names who it is for: 胶囊(成人)：7mg
 
-    @property
+    @cached_property  # read many times per dose (conversion, costing); computed once
     def base_per_unit(self) -> float | None:
         """Content of one unit in g or ml (mass or volume), ``None`` for other measures."""
         base = to_base(self.amount, self.measure)
@@ -87,10 +88,8 @@ class PackFacts:
 
 
 def _form_at(text: str, position: int) -> Form | None:
-    found = None
-    for match in _FORM_RE.finditer(text, 0, position):
-        found = FORMS[match.group(0)]
-    return found
+    words = _FORM_RE.findall(text, 0, position)  # no groups: the form words before `position`
+    return FORMS[words[-1]] if words else None
 
 
 def _unit_of(raw: str, form: Form | None) -> str:
@@ -159,7 +158,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
     if board:
         qty, qty_unit = float(board.group("n")) * float(board.group("m")), _unit_of(board.group("unit"), None)
     containers = None  # 15g×2瓶/盒: the pack counts bottles when it counts nothing smaller
-    for m in _COUNT.finditer(text):
+    for m in (_COUNT.finditer(text) if _COUNT_HINT.search(text) else ()):
         unit = _unit_of(m.group("unit"), None)
         if unit in CONTAINER_UNITS or unit == "盒":
             if containers is None and unit != "盒" and m.group("pre") is None:
