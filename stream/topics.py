@@ -32,5 +32,5 @@ control = app.topic(CONTROL_TOPIC, **_raw)
 enriched = app.topic(ENRICHED_TOPIC, **_raw)
 alerts = app.topic(ALERTS_TOPIC, **_raw)
 deadletter = app.topic(DEADLETTER_TOPIC, **_raw)
-group_events = app.topic(GROUP_EVENTS_TOPIC, key_serializer="raw", value_serializer="json",
-                         partitions=settings.partitions, internal=True)  # values arrive as plain dicts
+group_events = app.topic(GROUP_EVENTS_TOPIC, key_serializer="raw", value_serializer="raw",
+                         partitions=settings.partitions, internal=True)  # JSON lists of group events (stream.agents)
