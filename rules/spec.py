@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Final
 
 from rules.forms import FORM_PATTERN, FORMS, Form
@@ -70,7 +70,7 @@ class UnitContent:
     form: str | None = None  # the dosage form this line of the spec belongs to, when named
     population: str | None = None  # "adult" / "child" when the line names who it is for: 胶囊(成人)：7mg
 
-    @cached_property  # read many times per dose (conversion, costing); computed once
+    @property
     def base_per_unit(self) -> float | None:
         """Content of one unit in g or ml (mass or volume), ``None`` for other measures."""
         base = to_base(self.amount, self.measure)
