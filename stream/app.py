@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import faust
 
+from stream import faust_fixes
 from stream.settings import Settings
 
 __all__ = ["app", "settings", "main"]
+
+# Table writes must reach Kafka before the offsets of their events are committed.
+faust_fixes.install()
 
 settings = Settings.from_env()
 

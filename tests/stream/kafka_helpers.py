@@ -44,9 +44,13 @@ class TopicReader:
         self._consumer.close()
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, on_timeout: Callable[[], str] = str) -> None:
-    """Poll `condition`; fail with the worker's log tail (via `on_timeout`) on time-out or when it died."""
-    worker = getattr(on_timeout, "__self__", None)
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, on_timeout: Callable[[], str] = str,
+               worker: Any = None) -> None:
+    """Poll `condition`; fail with `on_timeout()` (e.g. the worker's log tail) on time-out or when `worker` died.
+
+    `worker` defaults to the owner of `on_timeout` when that is a bound method such as `worker.log_tail`.
+    """
+    worker = worker or getattr(on_timeout, "__self__", None)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

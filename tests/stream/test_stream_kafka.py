@@ -183,10 +183,14 @@ class TestCrashRecovery:
             assert len(enriched.poll()) < len(feed), "the worker finished before the kill; make the feed longer"
             worker = _worker(kafka_broker, redis_server, tmp_path, partitions=3, app_id=app_id).start()
             dead = TopicReader(kafka_broker.bootstrap, "drug.deadletter")
+            def missing() -> str:
+                lost = sorted(wanted - _ids(enriched.records) - _ids(dead.records))
+                return f"{len(lost)} events neither enriched nor dead-lettered: {lost[:20]}\n{worker.log_tail()}"
+
             wait_until(lambda: _ids(enriched.poll()) | _ids(dead.poll()) >= wanted
                        and len(dead.records) >= len(feeds.MALFORMED),
                        timeout=240, what="every event enriched or dead-lettered after the restart",
-                       on_timeout=worker.log_tail)
+                       on_timeout=missing, worker=worker)
             alerts = _read_all(kafka_broker, "price.alerts", lambda r: len(r) > 0, timeout=30, worker=worker)
         finally:
             worker.stop()
