@@ -1,7 +1,7 @@
 """Fast path for the commonest insert shape: one route word, one dose, one daily frequency.
 
 About half of all 用法用量 texts read ``口服，一次2粒，一日3次。`` and nothing else (maybe a closing
-``饭后服用`` or ``或遵医嘱``). For those the general scanner (`rules.dose`) finds exactly one
+``饭后服用``, ``或遵医嘱`` or a course such as ``7天为一疗程``). For those the general scanner (`rules.dose`) finds exactly one
 candidate regimen, so selection has nothing to decide; `read_simple` reads such a text with one
 anchored regex instead, and `rules.dose` builds the same result from it. Anything the template
 does not cover in full (a second amount, a population, a bracket, a form word …) returns ``None``
@@ -30,11 +30,15 @@ _VEHICLE: Final = r"(?:黄酒或温开水|温开水|开水|温水|淡盐汤|用�
 # section); any marker words there (小儿, 遵医嘱, 睡前, 隔日 …) act only on amounts after them,
 # and there are none: the forward search gives the dose the frequency right after it first.
 _TAIL: Final = r"[^\d()\[\]~/一二两三四五六七八九十半百零〇,;。:]{1,40}"
+# A course clause, whole (7天为一疗程, 1个月为1个疗程, 疗程4周, 连服一个月): its number is no amount (天, 周,
+# 个月 are no units), no age (个月 is an age only before 以下, 婴 …), and no frequency (no 次 follows).
+_SPAN: Final = r"(?:\d+|[一二两三四五六七八九十]+)(?:天|周|个月)"
+_COURSE: Final = rf"{_SPAN}为(?:一|1)个?疗程|疗程{_SPAN}|连服{_SPAN}"
 _SIMPLE: Final = re.compile(
-    rf"(?:{_VEHICLE}(?P<route>{trie_pattern(ROUTE_WORDS)})[,。:])?(?P<form>{trie_pattern(USAGE_FORM_WORDS)})?"
-    rf"(?P<dose>(?:一次|每次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭|瓶|贴))"
-    rf"[,;](?:(?:一日|每日|每天|一天)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次|(?P<sa>{_NUM})(?:~(?P<sb>{_NUM}))?次/d)"
-    rf"(?:[,;。]{_TAIL})*。?"
+    rf"(?:{_VEHICLE}(?P<route>{trie_pattern(ROUTE_WORDS)})(?:给药)?[,。:])?(?P<form>{trie_pattern(USAGE_FORM_WORDS)})?"
+    rf"(?P<dose>(?:一次|每次|1次)(?P<a>{_NUM})(?:~(?P<b>{_NUM}))?(?P<unit>mg|ml|g|克|毫克|毫升|粒|片|丸|袋|包|支|枚|块|锭|瓶|贴))"
+    rf"[,;](?:(?:一日|每日|每天|一天|1日)(?P<ta>{_NUM})(?:~(?P<tb>{_NUM}))?次|(?P<sa>{_NUM})(?:~(?P<sb>{_NUM}))?次/d)"
+    rf"(?:[,;。](?:{_TAIL}|{_COURSE}))*。?"
 )
 
 
