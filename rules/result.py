@@ -24,6 +24,8 @@ def sig4(x: float) -> float:
     """
     if x == 0 or not math.isfinite(x):
         return x
+    if -10_000 < x < 10_000 and x == int(x):  # a whole number of at most 4 digits is already exact
+        return float(x)
     return float(f"{x:.4g}")
 
 

@@ -73,3 +73,15 @@ def test_normalisation_hints_are_necessary(text):
 def test_pack_count_hint_is_necessary(text):
     if spec._COUNT.search(text):
         assert spec._COUNT_HINT.search(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(x=st.one_of(st.integers(-20_000, 20_000).map(float), st.floats(allow_nan=True, allow_infinity=True)))
+def test_sig4_whole_numbers_shortcut(x):
+    import math
+
+    from rules.result import sig4
+
+    plain = x if x == 0 or not math.isfinite(x) else float(f"{x:.4g}")
+    got = sig4(x)
+    assert (math.isnan(plain) and math.isnan(got)) or (got == plain and math.copysign(1, got) == math.copysign(1, plain))
