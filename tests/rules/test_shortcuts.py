@@ -7,6 +7,7 @@ random texts made of the characters that matter.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from rules import frequency, numerals, spec
 from rules.numerals import normalise_text
+from rules.result import sig4
 
 _DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -78,10 +80,6 @@ def test_pack_count_hint_is_necessary(text):
 @settings(max_examples=3000, deadline=None)
 @given(x=st.one_of(st.integers(-20_000, 20_000).map(float), st.floats(allow_nan=True, allow_infinity=True)))
 def test_sig4_whole_numbers_shortcut(x):
-    import math
-
-    from rules.result import sig4
-
     plain = x if x == 0 or not math.isfinite(x) else float(f"{x:.4g}")
     got = sig4(x)
     assert (math.isnan(plain) and math.isnan(got)) or (got == plain and math.copysign(1, got) == math.copysign(1, plain))
