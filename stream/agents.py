@@ -14,6 +14,7 @@ from models.extractor import build_extractor
 from stream import metrics, topics
 from stream.app import app, settings
 from stream.lag import export_consumer_lag
+from stream.metrics_extra import TOP_PRODUCTS
 from stream.outputs import deadletter_record
 from stream.pipeline import Pipeline, ProductOutput, Source, group_key
 from stream.sinks import RedisAlertSink
@@ -103,6 +104,7 @@ async def _connect_sinks() -> None:
 @app.timer(interval=5.0)
 async def _export_lag() -> None:
     await export_consumer_lag(app, settings)
+    TOP_PRODUCTS.publish()  # alerts publish it at most once a second; this catches the last ones
 
 
 def _dump(value: dict[str, Any]) -> bytes:

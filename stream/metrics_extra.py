@@ -11,6 +11,8 @@ The Grafana "Top products by alerts" panel sums the gauge over workers by produc
 """
 from __future__ import annotations
 
+import time
+
 from prometheus_client import Gauge
 
 __all__ = ["TOP_PRODUCT_ALERTS", "TopProducts", "TOP_PRODUCTS"]
@@ -33,13 +35,16 @@ class TopProducts:
         How many products are counted; larger is more exact and uses more memory.
     gauge
         The gauge to publish to, labelled by `product_id` and `generic_name`.
+    interval_s
+        `record` publishes at most this often (ranking 1,000 counters per alert is costly);
+        the worker's timer calls `publish` too, so the gauge is never staler than that.
 
     Examples
     --------
     >>> from prometheus_client import CollectorRegistry
     >>> registry = CollectorRegistry()
     >>> gauge = Gauge("demo_top_alerts", "doc", ["product_id", "generic_name"], registry=registry)
-    >>> top = TopProducts(size=2, capacity=3, gauge=gauge)
+    >>> top = TopProducts(size=2, capacity=3, gauge=gauge, interval_s=0)
     >>> for product in ["P1", "P2", "P1", "P3", "P1", "P2"]:
     ...     top.record(product, "银杏叶片")
     >>> top.top()
@@ -50,12 +55,15 @@ class TopProducts:
     3.0
     """
 
-    def __init__(self, size: int = 20, capacity: int = 1000, gauge: Gauge = TOP_PRODUCT_ALERTS) -> None:
+    def __init__(self, size: int = 20, capacity: int = 1000, gauge: Gauge = TOP_PRODUCT_ALERTS,
+                 interval_s: float = 1.0) -> None:
         if not 0 < size <= capacity:
             raise ValueError(f"need 0 < size <= capacity, got size={size}, capacity={capacity}")
         self.size = size
         self.capacity = capacity
         self.gauge = gauge
+        self.interval_s = interval_s
+        self._published_at = float("-inf")
         self._counts: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._published: set[tuple[str, str]] = set()
@@ -69,7 +77,8 @@ class TopProducts:
             self._counts[product_id] = inherited  # Space-Saving: the newcomer may have been evicted before
         self._counts[product_id] = self._counts.get(product_id, 0) + 1
         self._names[product_id] = generic_name or self._names.get(product_id, "")
-        self.publish()
+        if time.monotonic() - self._published_at >= self.interval_s:
+            self.publish()
 
     def top(self) -> list[tuple[str, str, int]]:
         """The top `size` products as `(product_id, generic_name, count)`, most alerted first."""
@@ -84,6 +93,7 @@ class TopProducts:
         for (product, name), count in current.items():
             self.gauge.labels(product_id=product, generic_name=name).set(count)
         self._published = set(current)
+        self._published_at = time.monotonic()
 
 
 TOP_PRODUCTS = TopProducts()  # the worker's instance: call TOP_PRODUCTS.record(...) once per alert sent

@@ -16,7 +16,7 @@ def registry():
 def top(registry):
     def make(size=3, capacity=10):
         gauge = Gauge("test_top_alerts", "test", ["product_id", "generic_name"], registry=registry)
-        return TopProducts(size=size, capacity=capacity, gauge=gauge)
+        return TopProducts(size=size, capacity=capacity, gauge=gauge, interval_s=0)
     return make
 
 
@@ -63,3 +63,15 @@ class TestTopProducts:
     def test_the_worker_gauge_is_named_as_the_dashboard_reads_it(self):
         assert TOP_PRODUCT_ALERTS._name == "pricewatch_top_product_alerts"
         assert TOP_PRODUCT_ALERTS._labelnames == ("product_id", "generic_name")
+
+
+def test_alerts_publish_at_most_once_per_interval_and_publish_catches_up():
+    registry = CollectorRegistry()
+    gauge = Gauge("throttled_top_alerts", "doc", ["product_id", "generic_name"], registry=registry)
+    top = TopProducts(size=2, capacity=4, gauge=gauge, interval_s=3600)
+    top.record("P1", "银杏叶片")  # the first alert publishes
+    top.record("P1", "银杏叶片")  # within the interval: counted, not yet published
+    value = {"product_id": "P1", "generic_name": "银杏叶片"}
+    assert registry.get_sample_value("throttled_top_alerts", value) == 1.0
+    top.publish()
+    assert registry.get_sample_value("throttled_top_alerts", value) == 2.0
