@@ -13,13 +13,16 @@ logger = logging.getLogger(__name__)
 
 
 def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, replication: int = 1,
-                  timeout_s: float = 60.0, must_match: Iterable[str] = ()) -> list[str]:
+                  timeout_s: float = 60.0, must_match: Iterable[str] = (), compacted: Iterable[str] = ()) -> list[str]:
     """Create the missing topics; returns the names created.
 
     Existing topics are left as they are, except that those in `must_match` (the sources of
     tables) must have `partitions` partitions: a table's changelog has to line up with them.
+    Topics in `compacted` (table changelogs) are created with `cleanup.policy=compact`, as Faust
+    would create them; created here first, a worker's consumer never meets them half made.
     """
-    names = list(names)
+    compacted = set(compacted)
+    names = list(dict.fromkeys([*names, *compacted]))
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -39,7 +42,9 @@ def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, repl
         _check_partitions(admin, [n for n in must_match if n in existing], partitions)
         for name in missing:
             try:
-                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=replication)])
+                configs = {"cleanup.policy": "compact"} if name in compacted else {}
+                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=replication,
+                                              topic_configs=configs)])
                 logger.info("created topic %s (%d partitions)", name, partitions)
             except TopicAlreadyExistsError:
                 pass
@@ -55,7 +60,7 @@ def _check_partitions(admin: object, names: list[str], partitions: int) -> None:
     for topic in admin.describe_topics(names):
         count = len(topic.get("partitions") or [])
         if count != partitions:
-            wrong[topic["topic"]] = count
+            wrong[topic["name"]] = count
     if wrong:
         found = ", ".join(f"{name} has {count}" for name, count in sorted(wrong.items()))
         raise ConfigError(f"topic partitions differ from PW_PARTITIONS={partitions}: {found}. "

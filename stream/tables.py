@@ -14,7 +14,7 @@ from typing import Any, Callable, ContextManager, Final, Iterator
 
 from stream.app import app, settings
 
-__all__ = ["products", "groups", "EncodedValues", "WriteBack", "as_json", "as_pickle"]
+__all__ = ["products", "groups", "EncodedValues", "WriteBack", "as_json", "as_pickle", "changelog_topics"]
 
 _DELETED: Final = object()
 
@@ -170,3 +170,8 @@ products = as_json(product_table)
 # 通用名 -> GroupState (peer-group detectors, River objects inside).
 group_table = app.Table("groups", key_type=str, value_type=bytes, partitions=settings.partitions)
 groups = WriteBack(as_pickle(group_table), _current_message, as_current)
+
+
+def changelog_topics() -> list[str]:
+    """The changelog topic of every table (compacted; `pricewatch worker` creates them up front)."""
+    return [table.changelog_topic.get_topic_name() for table in (product_table, group_table)]

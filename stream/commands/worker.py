@@ -41,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
 
     from stream.admin import ensure_topics
     from stream.app import app, settings
+    from stream.tables import changelog_topics
     from stream.topics import GROUP_EVENTS_TOPIC, PRODUCT_SOURCES, TOPIC_NAMES
 
     ensure_topics(settings.broker_hosts, TOPIC_NAMES, partitions=settings.partitions,
-                  replication=settings.replication, must_match=(*PRODUCT_SOURCES, GROUP_EVENTS_TOPIC))
+                  replication=settings.replication, must_match=(*PRODUCT_SOURCES, GROUP_EVENTS_TOPIC),
+                  compacted=changelog_topics())
     worker = Worker(app, loglevel=args.loglevel)
     # Faust's terminal spinner sets the root logger to DEBUG (so every aiokafka debug line builds
     # a record: ~8% of a busy worker's time); a service needs no spinner.
