@@ -27,8 +27,10 @@ partition after a SIGKILL and restart, about one run in five). Faust's own check
 off: right after a seek it takes the committed offset (the next to read) for the last one read.
 
 `install()` replaces the loop with one that keeps, per partition, the next offset it must
-deliver (set by every seek and by every delivered record). A record past that offset is not
-delivered; the partition is rewound to the missing offset and read again. Only when the same
+deliver (set by every seek and by every delivered record). Records of a batch fetched before a
+seek of their partition are dropped (the client reads them again from the new position), and
+a delivery that a seek overtook does not move the offset the seek set. A record past that
+offset is not delivered; the partition is rewound to the missing offset and read again. Only when the same
 offsets are still missing after `_REWINDS` rewinds are they taken for a real hole and passed
 over the way Faust does. A record not delivered because the flow stopped is not counted as read.
 """
@@ -95,14 +97,17 @@ async def drain(self: ProducerBuffer) -> None:
 
 
 class _NextOffsets:
-    """Per partition, the next offset the read loop must deliver; None where any will do."""
+    """Per partition, the next offset the read loop must deliver (None: any), and its seeks so far."""
 
     def __init__(self) -> None:
         self.next: dict[Any, int | None] = {}
+        self.seeks: dict[Any, int] = {}
         self.rewinds: dict[tuple[Any, int], int] = {}
 
     def after_seek(self, tps_to_offsets: dict[Any, int | None]) -> None:
         self.next.update(tps_to_offsets)
+        for tp in tps_to_offsets:
+            self.seeks[tp] = self.seeks.get(tp, 0) + 1
 
     def should_rewind(self, tp: Any, missing: int) -> bool:
         """True while the offsets from `missing` on may still hold records."""
@@ -146,27 +151,29 @@ async def drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no co
             await self.sleep(0)
             if self.should_stop:
                 continue
-            rewound = set()  # partitions whose later records in this batch come again anyway
+            # A seek makes the partition's records of a batch fetched before it stale: the
+            # client reads them again from the new position. The seek's offset is the truth.
+            seeks_at_fetch = dict(offsets.seeks)
             async for tp, message in batch:
                 since_yield += 1
                 if since_yield > 100:
                     await asyncio.sleep(0)
                     since_yield = 0
-                if tp in rewound:
-                    continue
                 if commit_every is not None and self._n_acked >= commit_every:
                     self._n_acked = 0
                     await self.commit()
+                seeks = offsets.seeks.get(tp, 0)
+                if seeks != seeks_at_fetch.get(tp, 0):
+                    continue  # fetched before a seek of its partition
                 offset = message.offset
                 wanted = offsets.next.get(tp)
                 if wanted is not None and offset < wanted:
-                    continue  # delivered before: a fetch from before a seek
+                    continue  # delivered already (the client repeats records in some fetches)
                 if wanted is not None and offset > wanted and acks_enabled_for(message.topic):
                     if offsets.should_rewind(tp, wanted):
                         logger.warning("offsets %s..%s of %s were skipped by the consumer; reading them again",
                                        wanted, offset - 1, tp)
                         await self.seek(tp, wanted)
-                        rewound.add(tp)
                         continue
                     logger.warning("offsets %s..%s of %s hold no records (compaction or transaction markers)",
                                    wanted, offset - 1, tp)
@@ -174,7 +181,8 @@ async def drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no co
                 delivery = callback(message)
                 if delivery not in (await self.wait_first(delivery, self.suspend_flow.wait())).done:
                     break  # the flow stopped first: not delivered; the seek after the rebalance reads it again
-                offsets.next[tp] = offset + 1
+                if offsets.seeks.get(tp, 0) == seeks:  # else a seek came meanwhile and says what is next
+                    offsets.next[tp] = offset + 1
                 read_offset[tp] = offset
             self.diag.unset_flag(faust_consumer.CONSUMER_FETCHING)
     except self.consumer_stopped_errors:

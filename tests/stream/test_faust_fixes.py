@@ -12,9 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 from faust.transport.producer import ProducerBuffer
+from faust.types import TP
 
 from stream import faust_fixes
 
+TP_ = TP("drug.price-changes", 0)
 SEND_S = 0.15  # longer than the 0.1 s after which Faust's own flush gives up
 
 
@@ -100,8 +102,8 @@ class _ScriptedConsumer:
     losses after a restart; it cannot be caused on demand against a real broker).
     """
 
-    def __init__(self, log: list[int], stale: list[int] = ()) -> None:
-        self.log, self.stale, self.position = log, list(stale), 0
+    def __init__(self, log: list[int], stale: list[int] = (), seek_at: tuple[int, int] | None = None) -> None:
+        self.records, self.stale, self.position, self.seek_at = log, list(stale), 0, seek_at
         self.delivered: list[int] = []
         self.gaps: list[tuple[int, int]] = []
         self._stopped, self.suspend_flow = asyncio.Event(), asyncio.Event()
@@ -111,26 +113,34 @@ class _ScriptedConsumer:
         self.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
         self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
         self.transport = SimpleNamespace(app=SimpleNamespace(should_stop=False))
-        faust_fixes._next_offsets(self).after_seek({"tp": 0})
+        self.log = SimpleNamespace(dev=lambda *args: None)
+        faust_fixes._next_offsets(self).after_seek({TP_: 0})
 
     async def getmany(self, timeout: float):
         if self.stale:
             batch, self.stale = self.stale, []
         else:
-            batch = [o for o in self.log if o >= self.position][:4]
+            batch = [o for o in self.records if o >= self.position][:4]
         if not batch:
             self._stopped.set()
             return
         self.position = batch[-1] + 1  # the client's position moves at the fetch, not as records are read
         for offset in batch:
-            yield "tp", SimpleNamespace(offset=offset, topic="drug.price-changes")
+            yield TP_, SimpleNamespace(offset=offset, topic=TP_.topic)
 
     async def callback(self, message) -> None:
         self.delivered.append(message.offset)
+        if self.seek_at and message.offset == self.seek_at[0]:
+            # a rebalance while this record is delivered: its recovery seeks to the committed offset
+            await faust_fixes._seek_tracked(self, TP_, self.seek_at[1])
+            self.seek_at = None
 
     async def seek(self, tp, offset: int) -> None:
         self.position = offset
         faust_fixes._next_offsets(self).after_seek({tp: offset})
+
+    async def _seek(self, tp, offset: int) -> None:  # what Faust's Consumer.seek calls
+        self.position = offset
 
     async def _add_gap(self, tp, first: int, last: int) -> None:
         self.gaps.append((first, last))
@@ -154,6 +164,13 @@ def test_skipped_offsets_are_read_again_never_passed_over():
     consumer = _drain(_ScriptedConsumer(log=list(range(20)), stale=[10, 11, 12]))
     assert consumer.delivered == list(range(20)), "every offset once, in order"
     assert consumer.gaps == []
+
+
+def test_a_seek_in_the_middle_of_a_batch_is_the_truth():
+    consumer = _drain(_ScriptedConsumer(log=list(range(12)), seek_at=(5, 2)))
+    # 0-3 and 4-5 delivered, then the seek to 2: the rest of the stale batch is dropped and
+    # everything from 2 comes again (duplicates are fine, gaps are not)
+    assert consumer.delivered == [0, 1, 2, 3, 4, 5] + list(range(2, 12))
 
 
 def test_a_real_hole_is_passed_over_after_a_few_rewinds():
