@@ -41,6 +41,8 @@ class Settings:
     llm_confidence_threshold: float = 0.8            # PW_LLM_CONFIDENCE_THRESHOLD: below it, hybrid asks the LLM
     batch_size: int = 64                             # PW_BATCH_SIZE: events a worker extracts concurrently
     batch_window_s: float = 0.05                     # PW_BATCH_WINDOW_S: how long it waits to fill a batch
+    group_cache_size: int = 2048                     # PW_GROUP_CACHE_SIZE: peer-group states kept unpickled
+                                                     # (~20 KB each; 0 unpickles on every read)
     parked_grace_s: float = 30.0                     # PW_PARKED_GRACE_S: a price change waits this long for
                                                      # its listing (the topics race), then is dead-lettered
 
