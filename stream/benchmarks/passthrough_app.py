@@ -28,7 +28,7 @@ __all__ = ["app", "passthrough", "SOURCE_TOPIC", "SINK_TOPIC", "COPIED_SETTINGS"
 # The worker's own transport settings, taken from its app so that the two cannot drift apart.
 COPIED_SETTINGS: Final = (
     "processing_guarantee", "broker_commit_every", "broker_commit_interval", "producer_acks",
-    "topic_partitions", "topic_replication_factor",
+    "producer_linger", "producer_max_batch_size", "topic_partitions", "topic_replication_factor",
 )
 
 settings = Settings.from_env()
