@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import pickle
+import weakref
 from collections import OrderedDict
 from collections.abc import MutableMapping
 from typing import Any, Callable, ContextManager, Final, Iterator
+
+from faust.streams import _current_event, current_event  # take_events() leaves the current event unset
 
 from stream.app import app, settings
 
@@ -226,23 +229,25 @@ def as_pickle(table: MutableMapping, live: int = 0) -> EncodedValues:
 
 
 def _current_message() -> Any:
-    from faust.streams import current_event
-
     return current_event()
 
 
-@contextlib.contextmanager
-def as_current(event: Any) -> Iterator[None]:
-    """Make `event` Faust's current event, so a table write goes to its partition's changelog."""
-    import weakref
+class as_current:  # noqa: N801 -- used as a function: `with as_current(event):`
+    """Make `event` Faust's current event, so a table write goes to its partition's changelog.
 
-    from faust.streams import _current_event  # take_events() leaves it unset
+    A class rather than a generator context manager: it is entered once or twice per event.
+    """
 
-    token = _current_event.set(weakref.ref(event) if event is not None else None)
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
+    __slots__ = ("_ref", "_token")
+
+    def __init__(self, event: Any) -> None:
+        self._ref = weakref.ref(event) if event is not None else None
+
+    def __enter__(self) -> None:
+        self._token = _current_event.set(self._ref)
+
+    def __exit__(self, *exc: Any) -> None:
+        _current_event.reset(self._token)
 
 
 # product_id -> state: latest listing facts, daily dose, pack facts, price per region, detector memory.
