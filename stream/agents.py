@@ -153,7 +153,8 @@ async def _sweep_parked() -> None:
     """
     line = time.time() - settings.parked_grace_s
     try:
-        due = [product_id for product_id, raw in list(product_table.items())
+        # The store itself, not the table: the table's items() calls a sensor for every key.
+        due = [product_id for product_id, raw in list(product_table.data.items())
                if b'"parked"' in raw  # cheap test first: a worker holds many products, few parked
                and (pipeline.parked_since(json.loads(raw)) or line) < line]
     except Exception:  # a sweep must never take the worker down; the next one tries again
