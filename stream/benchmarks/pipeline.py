@@ -389,6 +389,28 @@ class RssSampler:
         self._thread.join(5)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its children.
+
+    Per event, it is the figure least moved by the neighbours' load: a worker starved of CPU
+    takes longer, but spends about the same CPU time on each event.
+
+    >>> cpu_seconds(os.getpid()) > 0
+    True
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    except psutil.Error:
+        return 0.0
+
+
+def _cpu_us(cpu_before: float, pid: int, events: int) -> float:
+    return round(1e6 * (cpu_seconds(pid) - cpu_before) / max(events, 1), 1)
+
+
 def _metric(port: int, name: str, labels: dict[str, str]) -> float:
     """One sample of the worker's /metrics (0 when absent or unreachable)."""
     import httpx
@@ -440,14 +462,16 @@ def _bare_throughput(bootstrap: str, messages: Sequence[Message], sizes: BenchSi
             _wait(out.total, len(warmup), what="bare: warm-up copied", timeout_s=180,
                   alive=lambda: passthrough.running, on_fail=passthrough.log_tail)
             starts = out.ends()
+            cpu = cpu_seconds(passthrough.proc.pid)
             _produce(bootstrap, source, messages, "bare: sending")
             _wait(lambda: out.total() - sum(starts.values()), len(messages), what="bare: copied", timeout_s=600,
                   alive=lambda: passthrough.running, on_fail=passthrough.log_tail)
+            cpu_us = _cpu_us(cpu, passthrough.proc.pid, len(messages))
             first, last = out.span(starts, out.ends())
     finally:
         out.close()
     return {"events": len(messages), "seconds": round(last - first, 3),
-            "events_per_s": round(len(messages) / max(last - first, 1e-3), 1)}
+            "events_per_s": round(len(messages) / max(last - first, 1e-3), 1), "cpu_us_per_event": cpu_us}
 
 
 class _PipelineRun:
@@ -497,13 +521,15 @@ class _PipelineRun:
                                  "events_per_s": round(len(listings) / max(end - first, 1e-3), 1),
                                  "rss_mb": round(rss.sample() / 2**20, 1)}
             before = self.enriched.ends()
+            cpu = cpu_seconds(self.worker.proc.pid)
             _produce(self.bootstrap, PRICE_CHANGES_TOPIC, changes, "pipeline: price changes")
             end = self.wait_all(len(changes), sum(before.values()), "pipeline", timeout_s=60 + len(changes) / 50)
+            cpu_us = _cpu_us(cpu, self.worker.proc.pid, len(changes))
             first, last = self.enriched.span(before, self.enriched.ends())
             seconds = max(end, last) - first
             sustained = len(changes) / max(seconds, 1e-3)
             result["throughput"] = {"events": len(changes), "seconds": round(seconds, 3),
-                                    "events_per_s": round(sustained, 1)}
+                                    "events_per_s": round(sustained, 1), "cpu_us_per_event": cpu_us}
             result["latency"] = self._latency(listings, self.sizes.latency_rate, "Q", seed=2)
             if sustained < self.sizes.latency_rate:  # that latency was queueing: measure it at a load the worker holds
                 result["latency_within_capacity"] = self._latency(listings, round(sustained / 2, 1), "H", seed=3)

@@ -82,6 +82,10 @@ def summarise(*, stream: dict[str, Any] | None = None, extract: dict[str, Any] |
             "products_in_state": stream["preload"]["listings"],
             "preload_listings_per_s": stream["preload"]["events_per_s"],
         })
+        bare_cpu, piped_cpu = stream["bare"].get("cpu_us_per_event"), stream["throughput"].get("cpu_us_per_event")
+        if bare_cpu and piped_cpu:  # CPU time per event: the figure the neighbours' load moves least
+            summary.update({"bare_cpu_us_per_event": bare_cpu, "pipeline_cpu_us_per_event": piped_cpu,
+                            "cpu_ratio": round(bare_cpu / piped_cpu, 3)})
     if extract is not None:
         summary["extract_us_per_event"] = extract["cold_us_per_insert"]
         summary["extract_warm_us_per_event"] = extract["warm_us_per_insert"]
@@ -110,6 +114,9 @@ _ROWS: Final = (  # (key, label, unit, format)
     ("bare_events_per_s", "bare Faust passthrough", "ev/s", "{:,.0f}"),
     ("pipeline_events_per_s", "full pipeline, price changes (rule path)", "ev/s", "{:,.0f}"),
     ("ratio", "pipeline / bare", "", "{:.2f}"),
+    ("bare_cpu_us_per_event", "bare passthrough, CPU time per event", "µs", "{:,.0f}"),
+    ("pipeline_cpu_us_per_event", "full pipeline, CPU time per event", "µs", "{:,.0f}"),
+    ("cpu_ratio", "  bare CPU / pipeline CPU", "", "{:.2f}"),
     ("latency_p50_ms", "end-to-end latency p50", "ms", "{:.1f}"),
     ("latency_p99_ms", "end-to-end latency p99", "ms", "{:.1f}"),
     ("latency_max_ms", "end-to-end latency max", "ms", "{:.1f}"),
@@ -135,7 +142,7 @@ def format_report(summary: dict[str, Any]) -> str:
     pricewatch bench
     machine: x, 2 cores, 1.0 GiB, load 0.50 at the start
     <BLANKLINE>
-      detectors only (all six, per event)           40.0 µs
+      detectors only (all six, per event)             40.0 µs
     """
     machine = summary["machine"]
     lines = ["pricewatch bench" + (f" on {summary['broker']}" if summary.get("broker") else ""),
