@@ -49,7 +49,7 @@ __all__ = ["install", "drain", "drain_messages"]
 logger = logging.getLogger(__name__)
 
 _POLL_S = 1.0  # how often a waiting flush checks that the buffer is still running
-_REWINDS = 3  # rewinds to the same missing offset before it is taken for a real hole
+_REWINDS = 5  # rewinds to the same missing offset before it is taken for a real hole
 
 
 class _Tracker:
@@ -153,8 +153,12 @@ async def drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no co
                 continue
             # A seek makes the partition's records of a batch fetched before it stale: the
             # client reads them again from the new position. The seek's offset is the truth.
-            seeks_at_fetch = dict(offsets.seeks)
+            # (Taken at the first record, not before the fetch: a rebalance's seek happens while
+            # getmany waits for the flow to resume, and what it fetches then is current.)
+            seeks_at_fetch = None
             async for tp, message in batch:
+                if seeks_at_fetch is None:
+                    seeks_at_fetch = dict(offsets.seeks)
                 since_yield += 1
                 if since_yield > 100:
                     await asyncio.sleep(0)
@@ -162,14 +166,22 @@ async def drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no co
                 if commit_every is not None and self._n_acked >= commit_every:
                     self._n_acked = 0
                     await self.commit()
+                offset = message.offset
+                if not acks_enabled_for(message.topic):
+                    # Changelogs (table recovery seeks them itself) and other topics that commit
+                    # nothing: Faust's own rule, unchanged.
+                    last = read_offset.get(tp)
+                    if last is None or offset >= last:
+                        await self.wait_first(callback(message), self.suspend_flow.wait())
+                        read_offset[tp] = offset
+                    continue
                 seeks = offsets.seeks.get(tp, 0)
                 if seeks != seeks_at_fetch.get(tp, 0):
                     continue  # fetched before a seek of its partition
-                offset = message.offset
                 wanted = offsets.next.get(tp)
                 if wanted is not None and offset < wanted:
                     continue  # delivered already (the client repeats records in some fetches)
-                if wanted is not None and offset > wanted and acks_enabled_for(message.topic):
+                if wanted is not None and offset > wanted:
                     if offsets.should_rewind(tp, wanted):
                         logger.warning("offsets %s..%s of %s were skipped by the consumer; reading them again",
                                        wanted, offset - 1, tp)

@@ -102,8 +102,10 @@ class _ScriptedConsumer:
     losses after a restart; it cannot be caused on demand against a real broker).
     """
 
-    def __init__(self, log: list[int], stale: list[int] = (), seek_at: tuple[int, int] | None = None) -> None:
+    def __init__(self, log: list[int], stale: list[int] = (), seek_at: tuple[int, int] | None = None,
+                 seek_before_first_fetch: bool = False) -> None:
         self.records, self.stale, self.position, self.seek_at = log, list(stale), 0, seek_at
+        self.seek_before_first_fetch = seek_before_first_fetch
         self.delivered: list[int] = []
         self.gaps: list[tuple[int, int]] = []
         self._stopped, self.suspend_flow = asyncio.Event(), asyncio.Event()
@@ -117,6 +119,9 @@ class _ScriptedConsumer:
         faust_fixes._next_offsets(self).after_seek({TP_: 0})
 
     async def getmany(self, timeout: float):
+        if self.seek_before_first_fetch:  # a rebalance's seek while getmany waits for the flow
+            self.seek_before_first_fetch = False
+            await faust_fixes._seek_tracked(self, TP_, 0)
         if self.stale:
             batch, self.stale = self.stale, []
         else:
@@ -171,6 +176,12 @@ def test_a_seek_in_the_middle_of_a_batch_is_the_truth():
     # 0-3 and 4-5 delivered, then the seek to 2: the rest of the stale batch is dropped and
     # everything from 2 comes again (duplicates are fine, gaps are not)
     assert consumer.delivered == [0, 1, 2, 3, 4, 5] + list(range(2, 12))
+
+
+def test_what_is_fetched_after_a_seek_is_delivered():
+    # one batch, the last records there are: dropped as stale, nothing would ever bring them back
+    consumer = _drain(_ScriptedConsumer(log=list(range(4)), seek_before_first_fetch=True))
+    assert consumer.delivered == list(range(4))
 
 
 def test_a_real_hole_is_passed_over_after_a_few_rewinds():
