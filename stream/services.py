@@ -46,7 +46,7 @@ __all__ = [
     "ManagedProcess", "KafkaBroker", "TansuBroker", "RedisServer", "PrometheusServer", "LlamaCppServer",
     "llm_server_unavailable",
     "ServiceStartError", "ServiceNotInstalledError", "ensure_kafka_libs", "kafka_libs_dir", "free_port",
-    "port_open", "any_reachable", "http_ok", "find_program", "stop_all",
+    "port_open", "any_reachable", "http_ok", "find_program", "stop_all", "die_with_parent",
     "KAFKA_VERSION", "REPO_ROOT",
 ]
 
@@ -129,7 +129,7 @@ except (OSError, AttributeError):  # not Linux: atexit alone has to do
     _prctl = None
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child between fork and exec: the kernel SIGKILLs it when our thread dies."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
@@ -246,7 +246,7 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                env={**os.environ, **self.env}, start_new_session=True, preexec_fn=_die_with_parent,
+                env={**os.environ, **self.env}, start_new_session=True, preexec_fn=die_with_parent,
             )
         with _RUNNING_LOCK:
             _RUNNING.add(self)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+from stream.services import die_with_parent
+
 __all__ = ["WorkerProcess"]
 
 
@@ -41,6 +43,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stream", "worker", "--loglevel", "warning"],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=die_with_parent,  # a killed test run or demo leaves no worker behind
         )
         log.close()
         return self
