@@ -1,7 +1,6 @@
 """The Faust agents: thin loops that hand messages to `stream.pipeline` and send what it returns."""
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -90,11 +89,6 @@ def _lean_monitor(monitor: PrometheusMonitor) -> PrometheusMonitor:
 app.monitor = _lean_monitor(app.monitor)
 
 
-@functools.lru_cache(maxsize=None)
-def _labelled(metric: Any, *values: str) -> Any:
-    return metric.labels(*values)
-
-
 @app.task
 async def _connect_sinks() -> None:
     if alert_sink is not None:
@@ -128,7 +122,7 @@ async def _process_batch(events: list) -> None:
     messages = []
     for event in events:
         msg = event.message
-        _labelled(metrics.EVENTS_IN, msg.topic).inc()
+        metrics.labelled(metrics.EVENTS_IN, msg.topic).inc()
         messages.append((Source(msg.topic, msg.partition, msg.offset, msg.key), msg.value))
     outputs = await pipeline.handle_batch(messages, products, context=lambda i: as_current(events[i]))
     group_events: list[tuple[str, bytes, float]] = []  # (通用名, JSON, arrival time)
@@ -136,8 +130,7 @@ async def _process_batch(events: list) -> None:
     for event, output in zip(events, outputs):
         for out in output.flatten():
             await _send_product_output(out, event.message.key, event.message.timestamp, group_events, alerts)
-    if alert_sink is not None and alerts:
-        await alert_sink.write(alerts)  # one Redis round trip for the batch
+    await _sink_alerts(alerts)
     await _send_group_events((key, payload) for key, payload, _ in group_events)
     now = time.time()
     for _, _, arrived in group_events:
@@ -170,12 +163,12 @@ async def _send_product_output(out: ProductOutput, key: Any, arrived: float,
         return
     if out.deadletter is not None:
         await topics.deadletter.send(key=key, value=_dump(out.deadletter))
-        _labelled(metrics.EVENTS_OUT, topics.DEADLETTER_TOPIC).inc()
+        metrics.labelled(metrics.EVENTS_OUT, topics.DEADLETTER_TOPIC).inc()
         return
     enriched = _dump(out.enriched)
     await topics.enriched.send(key=out.enriched["product_id"].encode(), value=enriched)
-    _labelled(metrics.EVENTS_OUT, topics.ENRICHED_TOPIC).inc()
-    await _send_alerts(out.alerts, sink=False)
+    metrics.labelled(metrics.EVENTS_OUT, topics.ENRICHED_TOPIC).inc()
+    await _send_alerts(out.alerts)
     alerts.extend(out.alerts)
     group_events.append((group_key(out.group_event), _group_payload(out, enriched, arrived), arrived))
 
@@ -229,8 +222,8 @@ async def _send_group_events(items: Iterable[tuple[str, bytes]]) -> None:
             continue
         bundle = bundles.setdefault(partition, [])
         if bundle and sizes[partition] + len(payload) > _BUNDLE_BYTES:
-            await _send_bundle(partition, bundle[:])
-            bundle.clear()
+            await _send_bundle(partition, bundle)
+            bundle = bundles[partition] = []
             sizes[partition] = 0
         bundle.append(payload)
         sizes[partition] = sizes.get(partition, 0) + len(payload)
@@ -266,7 +259,7 @@ async def check_groups(stream: StreamT) -> None:
         results = []
         for event in events:
             for value in _group_events_in(event):
-                _labelled(metrics.EVENTS_IN, topics.GROUP_EVENTS_TOPIC).inc()
+                metrics.labelled(metrics.EVENTS_IN, topics.GROUP_EVENTS_TOPIC).inc()
                 if "_unreadable" in value:
                     results.append((value, None, [], value["_unreadable"]))
                     continue
@@ -278,25 +271,28 @@ async def check_groups(stream: StreamT) -> None:
         for value, arrived, group_alerts, dead in results:
             if dead is not None:
                 await topics.deadletter.send(key=(value.get("product_id") or "").encode(), value=_dump(dead))
-                _labelled(metrics.EVENTS_OUT, topics.DEADLETTER_TOPIC).inc()
+                metrics.labelled(metrics.EVENTS_OUT, topics.DEADLETTER_TOPIC).inc()
                 continue
-            await _send_alerts(group_alerts, sink=False)
+            await _send_alerts(group_alerts)
             alerts.extend(group_alerts)
             correction = await pipeline.recheck_dose(value, group_alerts)
             if correction is not None:
                 await topics.enriched.send(key=correction["product_id"].encode(), value=_dump(correction))
-                _labelled(metrics.EVENTS_OUT, topics.ENRICHED_TOPIC).inc()
-        if alert_sink is not None and alerts:
-            await alert_sink.write(alerts)
+                metrics.labelled(metrics.EVENTS_OUT, topics.ENRICHED_TOPIC).inc()
+        await _sink_alerts(alerts)
         now = time.time()
         for value, arrived, group_alerts, dead in results:
             if group_alerts and arrived:
                 metrics.END_TO_END_LATENCY.observe(max(0.0, now - arrived))
 
 
-async def _send_alerts(alerts: list[dict[str, Any]], *, sink: bool = True) -> None:
+async def _send_alerts(alerts: list[dict[str, Any]]) -> None:
     for alert in alerts:
         await topics.alerts.send(key=(alert.get("product_id") or "").encode(), value=_dump(alert))
-        _labelled(metrics.EVENTS_OUT, topics.ALERTS_TOPIC).inc()
-    if sink and alert_sink is not None and alerts:
+        metrics.labelled(metrics.EVENTS_OUT, topics.ALERTS_TOPIC).inc()
+
+
+async def _sink_alerts(alerts: list[dict[str, Any]]) -> None:
+    """A batch's alerts to the Redis stream and channel: one round trip for the batch."""
+    if alert_sink is not None and alerts:
         await alert_sink.write(alerts)

@@ -1,13 +1,15 @@
 """Prometheus metrics of the worker, defined once; every module records through these objects."""
 from __future__ import annotations
 
-from typing import Final
+import functools
+from typing import Any, Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "EVENTS_IN", "EVENTS_OUT", "DEADLETTERS", "EXTRACTIONS", "EXTRACTION_CONFIDENCE",
     "LLM_LATENCY", "LLM_ERRORS", "DAILY_COST", "ALERTS", "END_TO_END_LATENCY", "CONSUMER_LAG", "PARKED",
+    "labelled",
 ]
 
 EVENTS_IN = Counter("pricewatch_events_in_total", "Events consumed, by topic", ["topic"])
@@ -43,3 +45,13 @@ PARKED = Counter(
 CONSUMER_LAG = Gauge(
     "pricewatch_consumer_lag", "End offset minus committed offset, per topic and partition", ["topic", "partition"]
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def labelled(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once per label set: `labels()` locks and allocates per call.
+
+    For the hot path, and only for series that are never removed (a removed series' cached child
+    would no longer be exported).
+    """
+    return metric.labels(*values)

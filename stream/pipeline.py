@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import time
@@ -360,13 +359,7 @@ class Pipeline:
                 metrics.EXTRACTION_CONFIDENCE.labels(enriched.get("method") or "rules").observe(enriched["confidence"])
         cost = midpoint(enriched.get("daily_cost"))
         if cost is not None:
-            _labelled(metrics.DAILY_COST, enriched.get("dosage_form") or "未知").observe(cost)
-
-
-@functools.lru_cache(maxsize=4096)
-def _labelled(metric: Any, *values: str) -> Any:
-    """`metric.labels(*values)`, looked up once per label set (labels() locks and allocates per call)."""
-    return metric.labels(*values)
+            metrics.labelled(metrics.DAILY_COST, enriched.get("dosage_form") or "未知").observe(cost)
 
 
 def _group_event(enriched: dict[str, Any], alerts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -228,10 +228,6 @@ def as_pickle(table: MutableMapping, live: int = 0) -> EncodedValues:
     return EncodedValues(table, dumps, pickle.loads)
 
 
-def _current_message() -> Any:
-    return current_event()
-
-
 class as_current:  # noqa: N801 -- used as a function: `with as_current(event):`
     """Make `event` Faust's current event, so a table write goes to its partition's changelog.
 
@@ -258,7 +254,7 @@ products = as_json(product_table)
 group_table = app.Table("groups", key_type=str, value_type=bytes, partitions=settings.partitions)
 # The live states of the most recently used groups are kept (PW_GROUP_CACHE_SIZE; ~20 KB each):
 # unpickling one cost ~100 µs per event, and a batch rarely touches a group twice.
-groups = WriteBack(as_pickle(group_table, live=settings.group_cache_size), _current_message, as_current)
+groups = WriteBack(as_pickle(group_table, live=settings.group_cache_size), current_event, as_current)
 
 
 def changelog_topics() -> list[str]:
