@@ -24,7 +24,7 @@ def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, repl
     compacted = set(compacted)
     names = list(dict.fromkeys([*names, *compacted]))
     from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
+    from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
     deadline = time.monotonic() + timeout_s
     while True:
@@ -48,6 +48,13 @@ def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int, repl
                 logger.info("created topic %s (%d partitions)", name, partitions)
             except TopicAlreadyExistsError:
                 pass
+        # CreateTopics answers once the controller has the topic; the broker's metadata (and so a
+        # consumer's assignment or a config lookup) may lag behind on KRaft: wait for every leader.
+        remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
+        try:
+            admin.wait_for_topics(missing, timeout_ms=remaining_ms)
+        except KafkaTimeoutError as exc:
+            raise ConfigError(f"topics created but not ready on {bootstrap}: {exc}") from exc
         return missing
     finally:
         admin.close()

@@ -25,6 +25,7 @@ def test_creates_missing_topics_and_compacts_changelogs(kafka_broker):
     plain, changelog = f"t-{run}-plain", f"t-{run}-products-changelog"
     created = ensure_topics(kafka_broker.bootstrap, [plain], partitions=2, compacted=[changelog])
     assert sorted(created) == sorted([plain, changelog])
+    # ensure_topics returns only once the broker serves the topics: no polling needed here
     assert _config(kafka_broker.bootstrap, changelog)["cleanup.policy"] == "compact"
     assert "cleanup.policy" not in _config(kafka_broker.bootstrap, plain)  # the default: delete
     assert ensure_topics(kafka_broker.bootstrap, [plain], partitions=2, compacted=[changelog]) == []
