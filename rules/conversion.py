@@ -12,7 +12,7 @@ from rules.forms import FORMS_BY_NAME, Form, form_match
 from rules.regimen import Range, Regimen
 from rules.result import sig4, tidy
 from rules.spec import S_UNIT, PackFacts, UnitContent
-from rules.units import CONTAINER_UNITS, dimension, same_count_unit, to_base
+from rules.units import CONTAINER_UNITS, MULTI_DOSE_UNITS, dimension, same_count_unit, to_base
 
 __all__ = ["count_daily"]
 
@@ -76,6 +76,11 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
             return daily, unit, "dose stated in the container"
         named = [u for u in named if u not in CONTAINER_UNITS]
         if not named:
+            if unit in MULTI_DOSE_UNITS and facts.described:
+                return None, None, f"spec does not count {unit}"  # 一次2滴 with 每瓶10ml
+            if product is not None and product.unit and product.unit not in CONTAINER_UNITS and not same_count_unit(product.unit, unit) \
+                    and (reg.form is None or not same_count_unit(reg.form.unit, unit)):
+                return None, None, f"product counts {product.unit}, dose in {unit}"  # 每次2粒 of a 片剂
             return daily, unit, "dose already in a countable unit"
         for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
             if not same_count_unit(u, unit):

@@ -85,6 +85,7 @@ class PackFacts:
     count_units: tuple[str, ...] = ()
     pack_qty: float | None = None
     pack_unit: str | None = None
+    described: bool = False  # a spec or package text was given (even one that counts nothing)
 
 
 def _form_at(text: str, position: int) -> Form | None:
@@ -262,4 +263,4 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     for unit in [c.unit for c in contents + package_contents] + units + p_units:
         if unit not in seen:
             seen.append(unit)
-    return PackFacts(tuple(contents), tuple(seen), qty, qty_unit)
+    return PackFacts(tuple(contents), tuple(seen), qty, qty_unit, bool(spec_text or package_text))

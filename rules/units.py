@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Final, Iterable, Literal, Mapping
 
 __all__ = [
-    "UNIT_SYNONYMS", "MASS_IN_G", "VOLUME_IN_ML", "COUNT_UNITS", "CONTAINER_UNITS", "HOUSEHOLD_UNITS",
+    "UNIT_SYNONYMS", "MASS_IN_G", "VOLUME_IN_ML", "COUNT_UNITS", "MULTI_DOSE_UNITS", "CONTAINER_UNITS", "HOUSEHOLD_UNITS",
     "SAME_COUNT_UNIT", "UNIT_PATTERN", "trie_pattern", "Dimension", "normalise_unit", "dimension", "to_base", "same_count_unit",
 ]
 
@@ -29,8 +29,12 @@ MASS_IN_G: Final[Mapping[str, float]] = MappingProxyType({"kg": 1000.0, "g": 1.0
 VOLUME_IN_ML: Final[Mapping[str, float]] = MappingProxyType({"L": 1000.0, "ml": 1.0})
 ACTIVITY_UNITS: Final = frozenset({"IU", "万IU", "万U", "U", "KU", "mmol", "mEq"})
 
-# Single-dose kinds of unit: what `count_unit` may be (DAILY_DOSE.md "Which units count").
+# Countable units: a dose stated in one of them is already counted (DAILY_DOSE.md "Units").
 COUNT_UNITS: Final = frozenset({"粒", "片", "丸", "袋", "包", "支", "贴", "锭", "块", "枚", "滴", "喷", "揿", "格", "帖", "粒", "剂", "瓶", "张", "只", "条", "吸", "掀", "贴片", "安瓿"})
+# Countable, but not a single-dose kind of unit: a pack holds them by the hundred (a 10 ml bottle of
+# drops, an aerosol of 200 puffs), so they are a `count_unit` only where the spec or package counts
+# them, or where there is no spec and no package at all (DAILY_DOSE.md "Which units count").
+MULTI_DOSE_UNITS: Final = frozenset({"滴", "喷", "揿", "吸", "掀"})
 # Containers count only when the dose is stated in them or one holds at most one dose.
 CONTAINER_UNITS: Final = frozenset({"瓶", "罐", "盒", "听", "桶", "小瓶", "管"})
 # Household measures are not units (use the weight/volume beside them when given).
