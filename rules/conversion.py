@@ -102,9 +102,12 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         if tag_form and reg.form is not None and form_match(reg.form, tag_form) == 0 and form_match(tag_form, reg.form) == 0:
             continue
         candidates.append((c, tag))
-    # The spec must belong to the chosen regimen's route: oral regimens skip injection lines and back.
-    wants_injection = reg.route == "injection" or (reg.route is None and product is not None and product.route == "injection")
-    same_route = [(c, t) for c, t in candidates if c.form is None or (FORMS_BY_NAME[c.form].route == "injection") == wants_injection]
+    # The spec must belong to the chosen regimen's route: an oral regimen skips the injection, suppository
+    # and cream lines (片剂：0.15g。栓剂：0.5g。), an injection the rest; a regimen of no known route only
+    # the injection lines.
+    route = reg.route or (product.route if product is not None else None)
+    same_route = [(c, t) for c, t in candidates if c.form is None or (
+        FORMS_BY_NAME[c.form].route == route if route else FORMS_BY_NAME[c.form].route != "injection")]
     if same_route:
         candidates = same_route
     if not candidates:
