@@ -17,7 +17,9 @@ from rules.units import CONTAINER_UNITS, MULTI_DOSE_UNITS, dimension, same_count
 __all__ = ["count_daily"]
 
 
-_IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
+_IMPLIED_FORM: Final = {"丸": "大蜜丸"}
+# units that name a dosage form's piece (粒 a capsule, 片 a tablet); 枚 names any piece
+_FORM_UNITS: Final = frozenset(f.unit for f in FORMS_BY_NAME.values() if f.unit)  # 每丸重9g describes a 大蜜丸
 
 
 _S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
@@ -78,8 +80,8 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         if not named:
             if unit in MULTI_DOSE_UNITS and facts.described:
                 return None, None, f"spec does not count {unit}"  # 一次2滴 with 每瓶10ml
-            if product is not None and product.unit and product.unit not in CONTAINER_UNITS and not same_count_unit(product.unit, unit) \
-                    and (reg.form is None or not same_count_unit(reg.form.unit, unit)):
+            if unit in _FORM_UNITS and product is not None and product.unit and product.unit not in CONTAINER_UNITS \
+                    and not same_count_unit(product.unit, unit) and (reg.form is None or not same_count_unit(reg.form.unit, unit)):
                 return None, None, f"product counts {product.unit}, dose in {unit}"  # 每次2粒 of a 片剂
             return daily, unit, "dose already in a countable unit"
         for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包

@@ -102,7 +102,7 @@ _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|�
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
 _HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
-_VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药))约?$")
+_VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|用药|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药))约?$")
 _STARTING_AMOUNT: Final = re.compile(r"[^,;。:]{0,4}?(?:\d|每次|一次|剂量|量为|[一二两三四五六七八九十半]次)")
 # cut off after 一次 / 一日 / 每 / a comma, or right after a dose's number (大蜜丸一次1)
 _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)(?:约?{_NUM})?|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")

@@ -24,6 +24,7 @@ Convert = Callable[[float], float]
 DAY_PREFIX: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|每一日|全日|(?<![\d一二两三四五六七八九十第])(?:日|天))"
 _VERB: Final = r"(?:[内口]?服用?|用药|给药|服药|使用|用|注射|吸入|滴注|静滴|肌注|静注|喷|涂|含服|冲服|分|早晚|饭后|饭前|约|给予|涂抹|外用|敷)?"
 _TIMES: Final = r"(?:{A}(?:(?:~|或|、|-)+{B})?)"
+_TIME_OF_DAY: Final = r"(?:早晨|早上|清晨|晨起|晚上|晚间|临睡前|睡前)"
 
 
 class FrequencyRule(tuple):
@@ -67,6 +68,8 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
+    # 早晨及睡前各服一次 / 每天睡前和晨起排便后分别用药1枚: two times of day named, each once
+    FrequencyRule("two_times_of_day", rf"{_TIME_OF_DAY}(?:及|和|与|、){_TIME_OF_DAY}[^,;。\d]{{0,8}}?(?:各|分别)", fixed=2.0),
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|(?:临睡前|睡前|早晨|清晨)(?=(?:服用?|口服)?(?:1|一)次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
     FrequencyRule("bedtime", r"(?:临睡前|睡前|临睡时|睡时)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
     FrequencyRule("latin", r"(?<![A-Za-z])(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])", None),

@@ -41,8 +41,11 @@ class TestSpecStrengthWithWords:
 
     def test_composition_is_not_a_strength(self):
         assert parse_pack("片剂：每片含维生素A2000U、维生素D3 200U、碳酸钙0.3g。").contents == ()
+        # the spec counts 片 and the dose 粒: not the same unit (DAILY_DOSE.md), so no count
         r = extract_daily_dose("口服，每次2粒，每日3次。", spec="每片含甲药10mg、乙药5mg。")
-        assert (r.daily_count, r.count_unit) == ((6.0, 6.0), "粒")
+        assert (r.daily, r.daily_count, r.count_unit) == ((6.0, 6.0), None, None)
+        r = extract_daily_dose("口服，每次2片，每日3次。", spec="每片含甲药10mg、乙药5mg。")
+        assert (r.daily_count, r.count_unit) == ((6.0, 6.0), "片")
 
 
 class TestMultiplierOnBothEnds:
@@ -122,3 +125,41 @@ class TestOrRange:
     def test_or_between_bare_numbers_is_a_range(self):
         r = extract_daily_dose("滴眼：每天3次，每次2或3滴。")
         assert (r.per_dose, r.daily, r.unit) == ((2.0, 3.0), (6.0, 9.0), "滴")
+
+
+class TestMultiDoseUnits:
+    """Drops and puffs count only where the spec counts them, or where there is no spec at all."""
+
+    def test_drops_with_a_bottle_spec_have_no_count(self):
+        r = extract_daily_dose("滴鼻，一次2～3滴，一日3次。", spec="滴剂：每瓶10ml。")
+        assert (r.daily, r.unit, r.daily_count) == ((6.0, 9.0), "滴", None)
+
+    def test_puffs_without_spec_or_package_count_themselves(self):
+        r = extract_daily_dose("喷鼻，一次1～2喷，一日3次。")
+        assert (r.daily_count, r.count_unit) == ((3.0, 6.0), "喷")
+
+    def test_generic_piece_word_of_a_suppository_counts(self):
+        r = extract_daily_dose("塞肛，一次1枚，一日2次。", spec="栓剂。")
+        assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "枚")
+
+
+class TestSpecLinesOfAnotherRoute:
+    def test_oral_dose_ignores_the_suppository_strength(self):
+        r = extract_daily_dose("口服：每次0.15～0.3g，每天2次。直肠给药：每次0.5g，每天1次。",
+                               spec="片剂：0.15g。栓剂：0.5g。")
+        assert (r.daily_count, r.count_unit) == ((2.0, 4.0), "片")
+
+    def test_oral_dose_ignores_the_cream(self):
+        r = extract_daily_dose("口服，每次0.25mg，每天2次。", spec="1.片剂：0.25mg；2.乳膏剂：1mg(4g)。")
+        assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "片")
+
+
+class TestTwoTimesOfDay:
+    @pytest.mark.parametrize("usage", [
+        "口服，一次20ml，早晨及睡前各服一次。",
+        "口服，一次20ml，睡前和晨起各服1次。",
+        "每天睡前和晨起排便后分别用药20ml。",
+    ])
+    def test_each_named_time_is_one_dose(self, usage):
+        r = extract_daily_dose(usage)
+        assert (r.times_per_day, r.daily) == ((2.0, 2.0), (40.0, 40.0))
