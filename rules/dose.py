@@ -33,7 +33,7 @@ REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncate
 # Vocabulary tables (a pharmacist extends these; the scanner is built from them)
 # ---------------------------------------------------------------------------------------------
 ADULT_WORDS: Final = ("成人", "成年人", "成年")
-CHILD_WORDS: Final = ("儿童", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
+CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
 LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
@@ -109,6 +109,7 @@ _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1
 # a dose per kg or m² in any unit, also one the unit table lacks (1mCi/kg, 每公斤体重2MBq)
 _PER_BODY_ANY: Final = re.compile(r"\d[A-Za-zμ\u4e00-\u9fff]{0,5}/\(?(?:kg|公斤|千克|m2|m²)|(?:每公斤|每千克|每kg|按体表面积|每平方米)[^,;。]{0,8}\d")
 _FREQUENCY_CAP_BEFORE: Final = re.compile(r"(?:最大|最高|最多|至多|不超过|不宜超过|不得超过)(?:给药|服药|用药|使用)?(?:频率|频次|次数)?[,:为]?$")
+_AND: Final = "及和与、"  # 成人及儿童, 成人和12岁以上儿童
 _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) is the elderly population
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
@@ -290,6 +291,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             loading_pending = False
             regimens.append(reg)
         elif kind == "age":
+            if population == "adult" and start - last_pop_end == 1 and text[start - 1] in _AND:
+                last_pop_end = end  # 成人及12岁以上儿童: adults, and children old enough to take the adult dose
+                continue
             band = _age_band(m.group(0))
             if band[0] >= _ELDERLY_FROM_AGE and band[1] >= _NO_UPPER_AGE:  # 65岁以上: the elderly, not a paediatric band
                 population, band, last_pop_end = "elderly", None, end
@@ -298,7 +302,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         elif kind == "adult":
             population, band, last_pop_end = "adult", None, end
         elif kind == "child":
-            if end - last_pop_end > 1:  # 5~15岁儿童 keeps the band
+            # 5~15岁儿童 keeps the band; 成人及儿童 (one dose for both) stays adult
+            if start - last_pop_end > 1 or (population == "band" and start != last_pop_end) or population not in ("band", "adult"):
                 population, band = "child", None
             last_pop_end = end
         elif kind == "elderly":

@@ -60,6 +60,10 @@ _CHINESE: Final = r"[零〇一二两三四五六七八九十百半]+"
 NUMBER_PATTERN: Final = rf"(?:{_DECIMAL}|{_CHINESE})"  # regex fragment, no groups
 
 
+# circled numbers ①…⑳ (list items) → (1)…(20), a sub-item marker the scanner knows
+_CIRCLED: Final = {0x2460 + i: f"({i + 1})" for i in range(20)}
+
+
 def _fix_latin_digits(match: re.Match[str]) -> str:
     run = match.group(0)
     if not any(ch.isdigit() for ch in run) and len(run) > 2:
@@ -95,6 +99,7 @@ def normalise_text(text: str | None) -> str:
         for wide, ascii_form in _COMMON_FULL_WIDTH:
             if wide in text:
                 text = text.replace(wide, ascii_form)
+        text = text.translate(_CIRCLED)  # NFKC makes ② a bare 2: ②5～10岁儿童 would read 25~10岁
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     if _HAS_SPACE.search(text):

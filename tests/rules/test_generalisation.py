@@ -163,3 +163,17 @@ class TestTwoTimesOfDay:
     def test_each_named_time_is_one_dose(self, usage):
         r = extract_daily_dose(usage)
         assert (r.times_per_day, r.daily) == ((2.0, 2.0), (40.0, 40.0))
+
+
+class TestPopulationWords:
+    def test_band_before_child_word_is_kept(self):
+        r = extract_daily_dose("口服，1～4岁儿童一次1g，5～14岁儿童一次2g，一日3次。")
+        assert r.daily == (6.0, 6.0)  # the oldest band
+
+    def test_adults_and_older_children_share_the_adult_dose(self):
+        r = extract_daily_dose("①成人及12岁以上少年儿童，每天3次，每次30mg；②5～12岁儿童：每天3次，每次15mg。")
+        assert r.daily == (90.0, 90.0)
+
+    def test_circled_numbers_do_not_merge_with_the_age(self):
+        from rules.numerals import normalise_text
+        assert normalise_text("②5～10岁儿童") == "(2)5~10岁儿童"
