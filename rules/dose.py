@@ -23,7 +23,7 @@ from rules.scanner import compile_scanner, first_char_guard
 from rules.selection import select_regimen
 from rules.simple import SimpleDose, read_simple
 from rules.spec import parse_pack
-from rules.units import HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, trie_pattern
+from rules.units import HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, trie_pattern
 
 __all__ = ["DoseResult", "Regimen", "extract_daily_dose", "clear_caches", "REASONS"]
 
@@ -123,6 +123,8 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
     a = parse_number(a_text)
     if c_text is not None:
         b, unit = parse_number(c_text), u3
+    elif u1 and u2 and not same_count_unit(normalise_unit(u1), normalise_unit(u2)) and dimension(normalise_unit(u2)) == "count":
+        b, unit = a, u1  # 每次2片或1丸: another form's dose, not a range
     else:
         b = parse_number(b_text) if b_text else a
         unit = u1 or u2

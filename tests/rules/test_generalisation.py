@@ -177,3 +177,8 @@ class TestPopulationWords:
     def test_circled_numbers_do_not_merge_with_the_age(self):
         from rules.numerals import normalise_text
         assert normalise_text("②5～10岁儿童") == "(2)5~10岁儿童"
+
+
+def test_an_alternative_in_another_unit_is_not_a_range():
+    r = extract_daily_dose("口服：每次2片或1丸，每天2～3次。", name="某某片")
+    assert (r.per_dose, r.unit) == ((2.0, 2.0), "片")
