@@ -381,6 +381,16 @@ def _shared_at_end(f: tuple, regimens: list[Regimen], freqs: list) -> bool:
     return groups == {f[7]} and f[7] == last_group
 
 
+def _frequency_first(reg: Regimen, ahead: tuple, regimens: list[Regimen], freqs: list) -> bool:
+    """Whether the text pairs frequency-then-dose: a frequency ends right before `reg`'s clause, and
+    the frequency `ahead` of it is followed at once by a dose of its own (so it is that dose's)."""
+    leads = any(g[1] + 1 == reg.clause_start and g[4] == reg.sentence and g[5] == reg.section
+                and g[3] not in _WEAK_OR_SPLIT for g in freqs)
+    if not leads or any(reg.end <= r.start < ahead[0] for r in regimens):
+        return False
+    return any(r.sentence == reg.sentence and 0 <= r.start - ahead[1] <= 1 for r in regimens)
+
+
 def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None:
     """Give each amount its frequency: same clause before it, else forward in its sentence, else back."""
     amount_groups = {r.group for r in regimens}
@@ -411,6 +421,8 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                         continue
                     if f[7] != reg.group and f[7] in amount_groups and not _shared_at_end(f, regimens, freqs):
                         continue  # 蜜丸每次1丸，…；片剂每次4片，每天2～3次: 每天2～3次 is the 片剂's
+                    if _frequency_first(reg, f, regimens, freqs):
+                        break  # 每12小时一次，每次0.2g，或每24小时1次，每次0.4g: each frequency leads its own dose
                     chosen = f
                     break
                 if f[0] >= reg.end and f[4] == reg.sentence + 1 and f[5] == reg.section and f[3] != "split_into":

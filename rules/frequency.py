@@ -51,6 +51,9 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("every_n_days", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:~{B})?(?:日|天)" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / n),
     FrequencyRule("once_per_n", r"(?:1|一)次/{A}(?:~{B})?(?:天|日|d)(?![a-z])", lambda n: 1 / n),  # 1次/4～7天
     FrequencyRule("every_n_weeks", r"(?:每(?:隔)?|(?<![\d.第~])){A}周" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / (7 * n)),
+    # 间日 = 隔日; 1日或间日1次 / 每日或隔日一次 / 连日或隔日给药 / 每天1次或隔日1次: once a day or every other
+    # day (before per_day, which would read 每天1次 alone)
+    FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日|一天|1日|连日)(?:(?:1|一)次)?或(?:隔|间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=(0.5, 1.0)),
     FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
     FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
     FrequencyRule("per_day_bare_slash", r"(?<![\d.])" + _TIMES + r"/(?:d|日|天)(?![a-z])", _same),
@@ -62,8 +65,6 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
-    # 间日 = 隔日; 1日或间日1次 / 每日或隔日一次 / 连日或隔日给药: once a day or every other day
-    FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日|一天|1日|连日)或(?:隔|间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=(0.5, 1.0)),
     FrequencyRule("every_other_day", r"(?:隔|(?<![期中时空夜])间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
     FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),

@@ -182,3 +182,12 @@ class TestPopulationWords:
 def test_an_alternative_in_another_unit_is_not_a_range():
     r = extract_daily_dose("口服：每次2片或1丸，每天2～3次。", name="某某片")
     assert (r.per_dose, r.unit) == ((2.0, 2.0), "片")
+
+
+def test_frequency_then_dose_pairs_keep_their_own_frequency():
+    r = extract_daily_dose("口服：每12小时一次，每次0.2～0.3g，或每24小时1次，每次0.4g。")
+    assert (r.times_per_day, r.daily) == ((2.0, 2.0), (0.4, 0.6))
+
+
+def test_daily_or_every_other_day_with_counts_is_a_range():
+    assert extract_daily_dose("肌内注射：每次2～10mg，每天1次或隔日1次。").times_per_day == (0.5, 1.0)
