@@ -51,6 +51,8 @@ _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()
 _FORM_RE: Final = re.compile(FORM_PATTERN)
 # 胶囊(成人)：7mg → 成人胶囊：7mg, so the population tag survives the bracket removal
 _POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")
+# 6g/丸(大蜜丸) → 大蜜丸6g/丸, so the form survives the bracket removal and names the line
+_FORM_TAG: Final = re.compile(rf"(?P<amount>{_NUM}{_MEASURE}/{_PIECE})\((?P<form>{FORM_PATTERN})\)")
 _POPULATION_PREFIX: Final = {"成人": "adult", "儿童": "child", "小儿": "child", "幼儿": "child"}
 _ANY_DIGIT: Final = re.compile(r"\d")
 _DIGITS: Final = re.compile(r"\d+")
@@ -89,7 +91,8 @@ class PackFacts:
 
 
 def _form_at(text: str, position: int) -> Form | None:
-    words = _FORM_RE.findall(text, 0, position)  # no groups: the form words before `position`
+    """The last form named before `position`; a unit after a slash (6g/丸) names none."""
+    words = [m.group() for m in _FORM_RE.finditer(text, 0, position) if text[m.start() - 1:m.start()] != "/"]
     return FORMS[words[-1]] if words else None
 
 
@@ -244,7 +247,8 @@ def parse_pack(spec: str | None, package: str | None = None) -> PackFacts:
     package_text = normalise_text(package)
     volumes = _VOLUME_IN_BRACKETS.findall(spec_text) if "ml" in spec_text or "毫升" in spec_text else []
     if "(" in spec_text:
-        spec_text = _PARENS.sub("", _POPULATION_TAG.sub(r"\g<who>\g<form>", spec_text))
+        spec_text = _POPULATION_TAG.sub(r"\g<who>\g<form>", spec_text)
+        spec_text = _PARENS.sub("", _FORM_TAG.sub(r"\g<form>\g<amount>", spec_text) if "/" in spec_text else spec_text)
     if "(" in package_text:
         package_text = _PARENS.sub("", package_text)
     contents = _read_contents(spec_text)
