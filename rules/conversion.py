@@ -125,6 +125,11 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         return None, None, "spec gives several sizes"
     content = candidates[0][0]
     count_unit = _resolve_s(content.unit, None, product, facts)
+    units = {_resolve_s(c.unit, None, product, facts) for c, _ in candidates}
+    if any(not same_count_unit(u, count_unit) for u in units):  # 片剂：100mg；胶囊：100mg
+        if product is None or not any(same_count_unit(u, product.unit) for u in units):  # and no form chosen
+            return None, None, f"spec counts {'/'.join(sorted(units))} alike"
+        count_unit = next(u for u in units if same_count_unit(u, product.unit))  # 颗粒: 每袋装10g, not 每块重10g
     per_unit = content.base_per_unit
     if count_unit in CONTAINER_UNITS:
         per_dose_max = (reg.amount[1] * base) if reg.kind != "daily" else None

@@ -191,3 +191,13 @@ def test_frequency_then_dose_pairs_keep_their_own_frequency():
 
 def test_daily_or_every_other_day_with_counts_is_a_range():
     assert extract_daily_dose("肌内注射：每次2～10mg，每天1次或隔日1次。").times_per_day == (0.5, 1.0)
+
+
+class TestOneStrengthTwoUnits:
+    def test_tablet_and_capsule_of_one_strength_give_no_count_unit(self):
+        r = extract_daily_dose("口服：每次200mg，每天3次。", spec="1.片剂：100mg；2.胶囊：100mg。")
+        assert (r.daily, r.daily_count) == ((600.0, 600.0), None)
+
+    def test_the_product_form_chooses(self):
+        r = extract_daily_dose("口服：每次200mg，每天3次。", name="某某胶囊", spec="1.片剂：100mg；2.胶囊：100mg。")
+        assert (r.daily_count, r.count_unit) == ((6.0, 6.0), "粒")
