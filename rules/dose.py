@@ -37,6 +37,7 @@ CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "�
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
 LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
+REDUCE_WORDS: Final = ("减量至", "减至", "减为")  # after a starting dose (开始5～10mg/d，…可减量至2～4mg/d): the maintenance
 LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限")
 TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
 CAP_WORDS: Final = LIMIT_WORDS + TOTAL_WORDS
@@ -45,7 +46,7 @@ DISCRETIONARY_WORDS: Final = ("酌减", "减半", "酌情", "遵医嘱", "减量
 WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
     {w: "route" for w in ROUTE_WORDS} | {w: "form" for w in USAGE_FORM_WORDS}
     | {w: "disc" for w in DISCRETIONARY_WORDS} | {w: "cap" for w in CAP_WORDS}
-    | {w: "maint" for w in MAINTENANCE_WORDS} | {w: "loading" for w in LOADING_WORDS}
+    | {w: "maint" for w in MAINTENANCE_WORDS} | {w: "loading" for w in LOADING_WORDS} | {w: "reduce" for w in REDUCE_WORDS}
     | {w: "elderly" for w in ELDERLY_WORDS} | {w: "child" for w in CHILD_WORDS} | {w: "adult" for w in ADULT_WORDS}
 )
 # Text before a bare amount (no 一次/每次) that still makes it a dose: 成人，1.2～1.8g / 服8片.
@@ -177,6 +178,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         kind = m.lastgroup or ""
         if kind == "word":
             kind = WORD_KIND[m.group(0)]
+            if kind == "reduce":  # a reduction names the maintenance only after a starting dose of its section
+                kind = "maint" if regimens and regimens[-1].loading and regimens[-1].section == section else "none"
         start, end = m.span()
         if kind == "comma":
             clause_no += 1

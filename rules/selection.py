@@ -66,8 +66,8 @@ def select_regimen(regimens: list[Regimen], product: Form | None, product_route:
         if maintenance:
             why.append("maintenance over loading")
             pool = maintenance
-        elif maint_without_amount:
+        elif not first.per_body and (first.times is not None or first.kind == "daily"):
+            # a starting dose with no later amount: what is taken after it is not said (DAILY_DOSE.md);
+            # one per kg or with no frequency at all keeps that, the more telling reason
             return [], why + ["maintenance dose has no amount"]
-        else:
-            why.append("starting dose (no maintenance given)")
     return pool, why

@@ -274,9 +274,21 @@ class TestFrequencyOwnership:
 
 
 class TestStartingDoses:
-    def test_starting_dose_stands_without_maintenance(self):
+    def test_starting_dose_is_not_used_when_no_maintenance_is_given(self):
+        # DAILY_DOSE.md: "the starting dose is not used instead" (five independent labels agree)
         r = extract_daily_dose("1.治疗水肿：口服，开始每次5～10mg，每天1次，需要时每天可用20mg或更大剂量。")
-        assert r.daily == (5, 10)
+        assert (r.determinable, r.reason) == (False, "no_amount")
+
+    def test_a_reduction_after_a_starting_dose_is_the_maintenance(self):
+        r = extract_daily_dose("口服，开始5～10mg/d，急性症状控制后，可减量至2～4mg/d。")
+        assert r.daily == (2, 4)
+
+    def test_a_reduction_without_a_starting_dose_is_a_later_phase(self):
+        r = extract_daily_dose("口服，一次3粒，一日3次；3-5日后酌情减至一次2粒，一日3次。")
+        assert r.daily == (9, 9)
+
+    def test_a_starting_dose_per_kg_stays_weight_based(self):
+        assert extract_daily_dose("静脉注射，起始剂量为90μg/kg，每2～3小时1次。").reason == "weight_or_area_based"
 
     def test_postfix_maintenance(self):
         r = extract_daily_dose("起始剂量为每天120～160mg，分早、晚饭后服用，连续2～3周，然后每天40～100mg维持。")
