@@ -99,9 +99,9 @@ def normalise_text(text: str | None) -> str:
         for wide, ascii_form in _COMMON_FULL_WIDTH:
             if wide in text:
                 text = text.replace(wide, ascii_form)
-        text = text.translate(_CIRCLED)  # NFKC makes ② a bare 2: ②5～10岁儿童 would read 25~10岁
         if not unicodedata.is_normalized("NFKC", text):
-            text = unicodedata.normalize("NFKC", text)
+            # NFKC makes ② a bare 2 (②5～10岁儿童 would read 25~10岁): list markers become (2) first
+            text = unicodedata.normalize("NFKC", text.translate(_CIRCLED))
     if _HAS_SPACE.search(text):
         text = _SPACES.sub("", text)
     if _HAS_TYPO.search(text):
