@@ -68,6 +68,8 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
     """
     dim = dimension(unit)
     if dim == "count":
+        if unit in MULTI_DOSE_UNITS and facts.described:  # 一次2揿 beside 200揿/瓶: a puff is no single-dose unit
+            return None, None, f"{unit} is no single-dose unit"
         # units of spec lines that belong to another form (冲剂：每袋12g beside a 蜜丸 dose) do not count
         own = reg.form or product
         foreign = {c.unit for c in facts.contents
@@ -78,8 +80,6 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
             return daily, unit, "dose stated in the container"
         named = [u for u in named if u not in CONTAINER_UNITS]
         if not named:
-            if unit in MULTI_DOSE_UNITS and facts.described:
-                return None, None, f"spec does not count {unit}"  # 一次2滴 with 每瓶10ml
             if unit in _FORM_UNITS and product is not None and product.unit and product.unit not in CONTAINER_UNITS \
                     and not same_count_unit(product.unit, unit) and (reg.form is None or not same_count_unit(reg.form.unit, unit)):
                 return None, None, f"product counts {product.unit}, dose in {unit}"  # 每次2粒 of a 片剂
@@ -112,6 +112,7 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         FORMS_BY_NAME[c.form].route == route if route else FORMS_BY_NAME[c.form].route != "injection")]
     if same_route:
         candidates = same_route
+    candidates = [(c, t) for c, t in candidates if c.unit not in MULTI_DOSE_UNITS]  # 每揿100μg: no single-dose unit
     if not candidates:
         return None, None, "spec gives no per-unit content"
     values = {round(c.base_per_unit, 9) for c, _ in candidates}

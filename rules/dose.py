@@ -53,7 +53,7 @@ WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
 _BARE_LEAD: Final = re.compile(
     r"^(?:成人|成年人|成年|男性|女性|患者|病人|推荐|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
     r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|开始时?|初始|起始|首次|首剂|"
-    r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液)剂?)*$"
+    r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液|汤)剂?)*$"
 )
 
 
@@ -102,8 +102,11 @@ _BODY_HINT: Final = re.compile(r"体|公斤|千克|kg|平方米")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
 _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
-_HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
-_VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|用药|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药))约?$")
+_HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|汤剂|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
+_VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|用药|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药)"
+                             r"|(?:取|将)[^,;。:\d]{1,10}?(?:洗液|溶液|液|酊|油))约?$")  # 取洁阴康洗液50ml
+# an amount the drug is dissolved in or diluted with (溶于…生理盐水40ml), not a dose
+_DILUENT_LEAD: Final = re.compile(r"溶于|溶解于|稀释于|稀释至|加入|配成")
 _STARTING_AMOUNT: Final = re.compile(r"[^,;。:]{0,4}?(?:\d|每次|一次|剂量|量为|[一二两三四五六七八九十半]次)")
 # cut off after 一次 / 一日 / 每 / a comma, or right after a dose's number (大蜜丸一次1)
 _TRUNCATED_END: Final = re.compile(rf"(?:(?<![\d周日天月])(?:一次|每次|1次|每回)(?:约?{_NUM})?|{_DAY}|(?:一次|每次)(?:服用?|约|口服)|每|,|:|~|或)$")
@@ -261,6 +264,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 lead = text[max(clause_start, text.rfind(")", 0, start) + 1):start]
                 if (not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily"
                         and start - last_freq_end > 1 and start != last_phase_end):  # …改为维持量40～80mg
+                    continue
+                if reg_kind != "daily" and _DILUENT_LEAD.search(lead):
                     continue
             if kind == "dose":
                 facts["has_dose_lead"] = True

@@ -50,7 +50,7 @@ def _same(n: float) -> float:
 FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("every_n_days", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:~{B})?(?:日|天)" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / n),
     FrequencyRule("once_per_n", r"(?:1|一)次/{A}(?:~{B})?(?:天|日|d)(?![a-z])", lambda n: 1 / n),  # 1次/4～7天
-    FrequencyRule("every_n_weeks", r"(?:每(?:隔)?|(?<![\d.第~])){A}周" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / (7 * n)),
+    FrequencyRule("every_n_weeks", r"(?:每(?:隔)?|(?<![\d.第~])){A}(?:~{B})?周" + _VERB + r"(?:1|一)次(?![\d一二两三四五六七八九十半约服])", lambda n: 1 / (7 * n)),
     # 间日 = 隔日; 1日或间日1次 / 每日或隔日一次 / 连日或隔日给药 / 每天1次或隔日1次: once a day or every other
     # day (before per_day, which would read 每天1次 alone)
     FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日|一天|1日|连日)(?:(?:1|一)次)?或(?:隔|间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=(0.5, 1.0)),

@@ -37,7 +37,7 @@ _TIMES: Final = re.compile(
 )
 # 片剂：10mg，20mg / 注射剂：2ml / 蜜丸剂：6g
 _STRENGTH: Final = re.compile(
-    rf"(?P<form>{FORM_PATTERN})剂?(?:\([^()]*\))?[:：](?P<list>{_NUM}{_MEASURE}(?:[,、;或]{_NUM}{_MEASURE})*)(?![*×xX\d]|相当于|含|/(?:ml|mL|毫升|L|g|kg)(?![\d.]))"
+    rf"(?P<form>{FORM_PATTERN})剂?(?:\([^()]*\))?[:：](?P<list>{_NUM}{_MEASURE}(?:/{_NUM}(?:ml|mL))?(?:[,、;或]{_NUM}{_MEASURE}(?:/{_NUM}(?:ml|mL))?)*)(?![*×xX\d]|相当于|含|/(?:ml|mL|毫升|L|g|kg)(?![\d.]))"
 )
 _AMOUNT: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})")
 # Pack counts: 48粒/盒, 12粒/板X3板/盒, 每盒装36片, 每瓶装60丸, 4*12粒/板, 36s/盒

@@ -201,3 +201,30 @@ class TestOneStrengthTwoUnits:
     def test_the_product_form_chooses(self):
         r = extract_daily_dose("口服：每次200mg，每天3次。", name="某某胶囊", spec="1.片剂：100mg；2.胶囊：100mg。")
         assert (r.daily_count, r.count_unit) == ((6.0, 6.0), "粒")
+
+
+class TestRoundTwoPatterns:
+    """Patterns found by the second round of independent labels (docs/GENERALISATION.md)."""
+
+    def test_every_three_to_four_weeks(self):
+        assert extract_daily_dose("静滴：每次4mg，3～4周1次。").times_per_day == pytest.approx((1 / 28, 1 / 21), rel=1e-4)
+
+    def test_decoction_bare_amount_is_the_daily_amount(self):
+        assert extract_daily_dose("汤剂3～9g，散剂外用。").daily == (3.0, 9.0)
+
+    def test_a_diluent_volume_is_no_dose(self):
+        r = extract_daily_dose("每天20～40mg，溶于生理盐水250～500ml中静脉滴注，或溶于注射用水40ml中静脉缓推。")
+        assert (r.daily, r.unit) == ((20.0, 40.0), "mg")
+
+    def test_an_amount_of_the_named_lotion_is_a_dose(self):
+        assert extract_daily_dose("外用。取某某洗液50ml加温开水稀释到100ml，冲洗，一日1次。").daily == (50.0, 50.0)
+
+    def test_puffs_are_no_count_unit_even_when_the_canister_counts_them(self):
+        r = extract_daily_dose("气雾吸入：每次2揿，每天2～4次。", spec="气雾剂：200揿，每揿20μg。")
+        assert (r.daily, r.daily_count) == ((4.0, 8.0), None)
+        r = extract_daily_dose("吸入：每天2次，每次200μg。", spec="1.气雾剂：每揿100μg；2.栓剂：2mg。")
+        assert r.daily_count is None
+
+    def test_strengths_with_volumes_are_several_sizes(self):
+        r = extract_daily_dose("静脉滴注，1次/d，每次500～1000mg。", spec="针剂：500mg/10ml，50mg/5ml。")
+        assert r.daily_count is None
