@@ -51,6 +51,10 @@ def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: Pack
     return bool(weights) and all(w and w * reg.amount[1] > _MAX_PILLS_PER_DOSE_G for w in weights)
 
 
+def _same_first(units: list[str], unit: str) -> list[str]:
+    return sorted(units, key=lambda u: u != unit)  # the dose's own spelling first (stable otherwise)
+
+
 def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
                 product: Form | None) -> tuple[Range | None, str | None, str]:
     """`daily` (in `unit`) in the spec's countable unit: ``(daily_count, count_unit, why)``.
@@ -75,7 +79,9 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         foreign = {c.unit for c in facts.contents
                    if own is not None and c.form and FORMS_BY_NAME[c.form].family != own.family}
         foreign -= {c.unit for c in facts.contents if not c.form or own is None or FORMS_BY_NAME[c.form].family == own.family}
-        named = [_resolve_s(u, unit, product, facts) for u in facts.count_units if u not in foreign]
+        # units the texts name come before what an `s` stands for (6g*10s with 10粒/盒: 粒)
+        named = _same_first([u for u in facts.count_units if u not in foreign and u != S_UNIT], unit)
+        named += _same_first([_resolve_s(u, unit, product, facts) for u in facts.count_units if u == S_UNIT], unit)
         if unit in CONTAINER_UNITS:
             return daily, unit, "dose stated in the container"
         named = [u for u in named if u not in CONTAINER_UNITS]
@@ -84,7 +90,7 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
                     and not same_count_unit(product.unit, unit) and (reg.form is None or not same_count_unit(reg.form.unit, unit)):
                 return None, None, f"product counts {product.unit}, dose in {unit}"  # 每次2粒 of a 片剂
             return daily, unit, "dose already in a countable unit"
-        for u in sorted(named, key=lambda u: u != unit):  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
+        for u in named:  # the same spelling first, then 粒 ≡ 丸, 袋 ≡ 包
             if not same_count_unit(u, unit):
                 continue
             if _implausible_piece(reg, u, unit, facts, product):

@@ -46,6 +46,7 @@ _COUNT: Final = re.compile(
 )
 _COUNT_HINT: Final = re.compile(rf"\d{_PIECE}")  # what every _COUNT match holds; a fast search (no lookbehind first)
 _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
+_EACH_HOLDS: Final = re.compile(rf"每(?P<unit>{_PIECE})(?:含|装|重)")  # 每粒含A、B、C: counts 粒 though no strength
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
 _FORM_RE: Final = re.compile(FORM_PATTERN)
@@ -149,7 +150,9 @@ def _read_contents(text: str) -> list[UnitContent]:
         taken.append(m.span())
         population = _POPULATION_PREFIX.get(text[max(0, m.start() - 2):m.start()])
         for amount, measure in _amounts(m.group("list")):
-            contents.append(UnitContent(form.unit or "瓶", amount, measure, 1.0, form.name, population))
+            # 水丸剂：3mg names its piece 丸, whatever the table counts a 水丸 in
+            unit = "丸" if form.family == "丸" else (form.unit or "瓶")
+            contents.append(UnitContent(unit, amount, measure, 1.0, form.name, population))
     return contents
 
 
@@ -174,6 +177,10 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
             for factor in _DIGITS.findall(m.group("more")):
                 n *= float(factor)
             qty, qty_unit = n, unit
+    for m in (_EACH_HOLDS.finditer(text) if "每" in text else ()):
+        unit = _unit_of(m.group("unit"), None)
+        if unit not in CONTAINER_UNITS and unit not in units:
+            units.append(unit)
     for m in (_BOX_HOLDS.finditer(text) if "装" in text or "每" in text else ()):
         unit = _unit_of(m.group("unit"), None)
         if unit not in CONTAINER_UNITS:

@@ -228,3 +228,18 @@ class TestRoundTwoPatterns:
     def test_strengths_with_volumes_are_several_sizes(self):
         r = extract_daily_dose("静脉滴注，1次/d，每次500～1000mg。", spec="针剂：500mg/10ml，50mg/5ml。")
         assert r.daily_count is None
+
+
+class TestCountUnitNames:
+    def test_a_pill_strength_line_names_its_piece_wan(self):
+        r = extract_daily_dose("口服：成人每次10～15丸，每天2次。", spec="水丸剂：2.6mg。")
+        assert (r.daily_count, r.count_unit) == ((20.0, 30.0), "丸")
+
+    def test_a_composition_still_names_the_unit_it_counts(self):
+        r = extract_daily_dose("口服：每次1粒，每日2～3次。直肠给药：每次1枚，每日2次。",
+                               spec="1.缓释丸剂：每粒含甲112.5mg、乙75mg。2.栓剂：每枚含甲188mg、乙125mg。3.注射液：2ml。")
+        assert (r.daily_count, r.count_unit) == ((2.0, 3.0), "粒")
+
+    def test_a_named_unit_comes_before_what_s_stands_for(self):
+        r = extract_daily_dose("口服，一次1丸，一日1～2次。", spec="6g*10s", package="6g*10粒/盒。")
+        assert r.count_unit == "粒"
