@@ -46,10 +46,10 @@ _COUNT: Final = re.compile(
 )
 _COUNT_HINT: Final = re.compile(rf"\d{_PIECE}")  # what every _COUNT match holds; a fast search (no lookbehind first)
 _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
-_EACH_HOLDS: Final = re.compile(rf"每(?P<unit>{_PIECE})(?:含|装|重)")  # 每粒含A、B、C: counts 粒 though no strength
+_EACH_HOLDS: Final = re.compile(rf"每(?P<unit>{_PIECE})含")  # 每粒含A、B、C: counts 粒 though no strength
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
 _PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
-_FORM_RE: Final = re.compile(FORM_PATTERN)
+_FORM_NOT_UNIT: Final = re.compile("(?<!/)" + FORM_PATTERN)  # a form word, not a unit after a slash (6g/丸)
 # 胶囊(成人)：7mg → 成人胶囊：7mg, so the population tag survives the bracket removal
 _POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")
 # 6g/丸(大蜜丸) → 大蜜丸6g/丸, so the form survives the bracket removal and names the line
@@ -93,7 +93,7 @@ class PackFacts:
 
 def _form_at(text: str, position: int) -> Form | None:
     """The last form named before `position`; a unit after a slash (6g/丸) names none."""
-    words = [m.group() for m in _FORM_RE.finditer(text, 0, position) if text[m.start() - 1:m.start()] != "/"]
+    words = _FORM_NOT_UNIT.findall(text, 0, position)  # no groups: the form words before `position`
     return FORMS[words[-1]] if words else None
 
 
@@ -177,7 +177,7 @@ def _pack_count(text: str) -> tuple[float | None, str | None, list[str]]:
             for factor in _DIGITS.findall(m.group("more")):
                 n *= float(factor)
             qty, qty_unit = n, unit
-    for m in (_EACH_HOLDS.finditer(text) if "每" in text else ()):
+    for m in (_EACH_HOLDS.finditer(text) if "含" in text else ()):
         unit = _unit_of(m.group("unit"), None)
         if unit not in CONTAINER_UNITS and unit not in units:
             units.append(unit)
