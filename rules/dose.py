@@ -116,6 +116,8 @@ _FREQUENCY_CAP_BEFORE: Final = re.compile(r"(?:最大|最高|最多|至多|不�
 _AND: Final = "及和与、"  # 成人及儿童, 成人和12岁以上儿童
 _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) is the elderly population
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
+_BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
+_PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
 
@@ -286,9 +288,10 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
                 continue
             cap_pending = False
+            tagged = _BRACKET_FORM.search(m.group(0)) if "(" in m.group(0) else None  # 一次2～3片(糖衣片): this dose's form only
             reg = Regimen(
                 index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
-                per_body=per_body, population=population, band=band, form=form, route=route,
+                per_body=per_body, population=population, band=band, form=FORMS[tagged.group(1)] if tagged else form, route=route,
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
                 clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0), group=group,
             )
@@ -477,6 +480,16 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
 # ---------------------------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------------------------
+def _herb_first(text: str, reg: Regimen, regimens: list[Regimen], product: Form | None) -> bool:
+    """A bare weight opening the text of a product with no form (3～9g，另煎兑服；…) is a 饮片 daily
+    amount, unless a frequency follows it before any other dose."""
+    if reg.kind != "bare" or reg.unit != "g" or reg.index != 0 or reg.clause_start != 0 or product is not None:
+        return False
+    if not _HERB_LEAD.match(text, 0, reg.start):
+        return False
+    return reg.times is None or any(r.kind == "dose" and reg.end <= r.start < (reg.freq_at or 0) for r in regimens)
+
+
 def _confidence(base: float, why: list[str], reg: Regimen | None, pool_size: int, n_candidates: int) -> float:
     c = base
     if n_candidates > 1:
@@ -623,6 +636,9 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         daily = reg.amount
         times = reg.split
         why.append("stated daily total")
+    elif _herb_first(text, reg, regimens, product):
+        daily = reg.amount  # 3～9g；研粉吞服，一次1～3g: the 饮片 amount, the powder's dose is another regimen
+        why.append("bare amount (饮片 convention: daily)")
     elif reg.daily_total is not None and reg.daily_total[1] == reg.unit and reg.daily_total[0][1] >= reg.amount[1]:
         per_dose, daily = reg.amount, reg.daily_total[0]
         why.append("stated daily total")
@@ -641,9 +657,10 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
         if not facts["freqs"] and _truncated(text):
             return not_determinable("truncated", "; ".join(why + ["text cut off before the frequency"]), 0.75, clause)
         return not_determinable("no_frequency", "; ".join(why + ["selected regimen has no frequency"]), 0.75, clause)
-    if unit == "次":
-        unit = product.unit if product and product.unit else unit
     facts_pack = parse_pack(spec, package)
+    if unit == "次":  # 一次2～3次: the form's unit, else the pack's (0.25g*48s with 每板12片)
+        unit = product.unit if product and product.unit else next(
+            (u for u in facts_pack.count_units if u in _PIECE_UNITS), unit)
     count, count_unit, count_why = count_daily(reg, daily, unit, facts_pack, product)
     why.append(count_why)
     confidence = _confidence(0.95, [w for w in why if w in ("first listed", "oldest age band")], reg, len(pool), len(regimens))

@@ -61,7 +61,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("per_day_after", _TIMES + r"次(?:每日|每天|/每日)", _same),
     FrequencyRule("split_into", r"分" + _TIMES + r"次", _same),
     FrequencyRule("every_n_hours", r"(?:每隔?|q){A}(?:(?:~|-){B})?(?:小时|h|个小时)(?:(?:1|一)次)?", lambda n: 24 / n),
-    FrequencyRule("n_hours_once", r"(?<![\d.~]){A}(?:~{B})?(?:小时|h|个小时)(?:1|一)次", lambda n: 24 / n),  # 4h一次
+    FrequencyRule("n_hours_once", r"(?<![\d.~]){A}(?:~{B})?(?:小时|h|个小时)(?:换药|更换|换)?(?:1|一)次", lambda n: 24 / n),  # 4h一次, 24小时换药一次
     FrequencyRule("per_week", r"(?:每|一|1)周" + _VERB + _TIMES + r"次", lambda n: n / 7),
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),

@@ -243,3 +243,30 @@ class TestCountUnitNames:
     def test_a_named_unit_comes_before_what_s_stands_for(self):
         r = extract_daily_dose("口服，一次1丸，一日1～2次。", spec="6g*10s", package="6g*10粒/盒。")
         assert r.count_unit == "粒"
+
+
+class TestWrittenTexts:
+    """Patterns from texts written and labeled by independent readers (docs/GENERALISATION.md)."""
+
+    def test_coatings_are_told_apart_by_the_spec(self):
+        r = extract_daily_dose("口服。糖衣片一次6片；薄膜衣片一次3片。一日3次。", name="某某片", spec="薄膜衣片，每片重0.32g")
+        assert r.daily == (9.0, 9.0)
+
+    def test_a_bracketed_coating_tags_its_own_dose(self):
+        r = extract_daily_dose("口服。一次2～3片（糖衣片）或一次1～2片（薄膜衣片），一日2次。", name="某某片", spec="薄膜衣片 每片重0.31g")
+        assert r.daily == (2.0, 4.0)
+
+    def test_patch_changed_every_24_hours(self):
+        assert extract_daily_dose("外用。贴于脐部，一次1贴，24小时换药一次。").daily == (1.0, 1.0)
+
+    def test_herb_slice_pack_sold_by_weight_has_no_count(self):
+        r = extract_daily_dose("9～30g。", package="500g/袋")
+        assert (r.daily, r.daily_count) == ((9.0, 30.0), None)
+
+    def test_herb_slice_amount_first_then_a_powder_dose(self):
+        assert extract_daily_dose("3～9g，另煎兑服；也可研粉吞服，一次2g，一日2次。", name="人参").daily == (3.0, 9.0)
+        assert extract_daily_dose("3～9g；研粉吞服，一次1～3g。外用适量。", name="三七").daily == (3.0, 9.0)
+
+    def test_times_slip_takes_the_packs_unit(self):
+        r = extract_daily_dose("口服，一次2～3次，一日3次。", spec="0.25g*48s", package="铝塑包装，每板12片，每盒4板。")
+        assert (r.daily, r.unit) == ((6.0, 9.0), "片")
