@@ -35,8 +35,9 @@ REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncate
 ADULT_WORDS: Final = ("成人", "成年人", "成年")
 CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
-LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量")
-MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改")
+LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量")
+MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改",
+                             "第2天", "第2日", "第二天", "第二日", "第2~", "次日")  # 第1天0.5g，第2～5天每天0.25g
 REDUCE_WORDS: Final = ("减量至", "减至", "减为")  # after a starting dose (开始5～10mg/d，…可减量至2～4mg/d): the maintenance
 LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限")
 TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
@@ -118,6 +119,8 @@ _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) i
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
 _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
+_INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
+_PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
 
 
@@ -257,10 +260,15 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                     continue
             if unit == "kg":
                 continue
+            if kind in ("daily", "dose") and _INCREMENT.search(m.group(0)):
+                continue  # 以后每天增加0.1g: a step up, not a dose
+            per_week = kind == "bare" and bool(_PER_WEEK_LEAD.fullmatch(text, clause_start, start))
+            if per_week:  # 每周7.5mg，1次口服: a weekly total, a seventh of it a day
+                amount = (amount[0] / 7, amount[1] / 7)
             if not per_body and _BODY_HINT.search(text, max(0, start - 8), start):
                 per_body = bool(_PER_BODY_BEFORE.search(text[max(0, start - 8):start]))
             reg_kind = "dose" if kind == "post" else kind
-            if kind == "bare" and per_day_after:
+            if kind == "bare" and (per_day_after or per_week):
                 reg_kind = "daily"
             if kind == "bare" and not per_body:
                 lead = text[max(clause_start, text.rfind(")", 0, start) + 1):start]

@@ -270,3 +270,15 @@ class TestWrittenTexts:
     def test_times_slip_takes_the_packs_unit(self):
         r = extract_daily_dose("口服，一次2～3次，一日3次。", spec="0.25g*48s", package="铝塑包装，每板12片，每盒4板。")
         assert (r.daily, r.unit) == ((6.0, 9.0), "片")
+
+    def test_a_step_up_is_no_dose(self):
+        r = extract_daily_dose("口服：开始每次0.1g，每天2次；以后每天增加0.1g，直到疼痛缓解，维持量每天0.4～0.8g，分次服用。")
+        assert r.daily == (0.4, 0.8)
+
+    def test_a_weekly_total_is_a_seventh_a_day(self):
+        r = extract_daily_dose("口服：1.类风湿关节炎：每周7.5mg，1次口服。", spec="片剂：2.5mg。")
+        assert r.daily == pytest.approx((1.071, 1.071), rel=1e-3)
+
+    def test_first_day_then_days_two_to_five(self):
+        r = extract_daily_dose("口服：第1天0.5g顿服，第2～5天每天0.25g顿服。", spec="片剂：0.25g。")
+        assert (r.daily, r.daily_count) == ((0.25, 0.25), (1.0, 1.0))
