@@ -89,7 +89,7 @@ _TOKENS: Final = [
     ("post", rf"{_qty('q')}/次"),
     ("bare", _qty("b")),
     # ages: 1~3岁, 五岁以下, 周岁以内; months only as an age (6个月以下, 3个月~1岁, 6个月婴儿), not 连续2~3个月
-    ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|(?:个月|月龄)(?=以下|以内|以上|~|至|婴|小儿|儿童|患儿|者|的))"
+    ("age", rf"(?:{_NUM}(?:~{_NUM})?(?:周岁|岁|(?:个月|月龄)(?=以下|以内|以上|~|至|婴|小儿|儿童|患儿|者|的|\())"
             rf"(?:~{_NUM}(?:周岁|岁))?(?:以下|以内|以上|及以上|或以上|之内|内)?|周岁以内|不满{_NUM}(?:周)?岁|周岁|{_NUM}周以下)"),
     ("word", trie_pattern(WORD_KIND)),
 ]
@@ -119,6 +119,7 @@ _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) i
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
 _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
+_BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
@@ -134,6 +135,8 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
         b, unit = parse_number(c_text), u3
     elif u1 and u2 and not same_count_unit(normalise_unit(u1), normalise_unit(u2)) and dimension(normalise_unit(u2)) == "count":
         b, unit = a, u1  # 每次2片或1丸: another form's dose, not a range
+    elif b_text and "或" in m.group(0) and ("(" in m.group(0) or (parse_number(b_text) or 0) < (a or 0)):
+        b, unit = a, u1 or u2  # 一次5g(含糖型)或2g(无糖型), 一次20g或8g: two products' doses, the first listed
     else:
         b = parse_number(b_text) if b_text else a
         unit = u1 or u2
@@ -259,6 +262,13 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 if kind in ("bare", "dose", "daily") and _SPEC_AFTER.match(after) and not after.startswith("/次"):
                     continue
             if unit == "kg":
+                label = _BAND_LABEL_AFTER.match(text, end)
+                if label and not text.startswith("/", start - 1):
+                    # a weight band of a paediatric table (体重12～15kg，一次半袋；16～22kg，一次1袋): like an age band
+                    if population == "adult" and start - last_pop_end == 1 and text[start - 1] in _AND:
+                        last_pop_end = end  # 成人及20kg以上者: adults
+                    else:
+                        population, band, last_pop_end = "band", _age_band(text[start:label.end()]), end
                 continue
             if kind in ("daily", "dose") and _INCREMENT.search(m.group(0)):
                 continue  # 以后每天增加0.1g: a step up, not a dose

@@ -43,7 +43,7 @@ _LATIN_DIGIT_RUN: Final = re.compile(
 # A run above holds an l/O that follows no Latin letter (the first l/O of the run is its first character,
 # or follows a digit or dot), so texts without one (`ml`, `mg/kg`) skip the run search.
 _LATIN_DIGIT_HINT: Final = re.compile(r"[lO](?<![A-Za-z][lO])")
-_AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+)([丸袋片粒支包])半")  # 1丸半 = 1.5丸
+_AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+|[一二两三四五六七八九])([丸袋片粒支包])半")  # 1丸半, 一袋半 = 1.5
 _HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
 _HTML_ENTITY: Final = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")  # &mdash; &nbsp; &#12316;
 # 5万～10万U: the multiplier written on both ends of a range stays only on the second (5～10万U)
@@ -69,6 +69,11 @@ def _fix_latin_digits(match: re.Match[str]) -> str:
     if not any(ch.isdigit() for ch in run) and len(run) > 2:
         return run
     return run.replace("l", "1").replace("O", "0")
+
+
+def _and_a_half(match: re.Match[str]) -> str:
+    whole = match.group(1)
+    return f"{whole if whole.isdigit() else int(CN_DIGITS[whole])}.5{match.group(2)}"
 
 
 def normalise_text(text: str | None) -> str:
@@ -110,7 +115,7 @@ def normalise_text(text: str | None) -> str:
     if ("l" in text or "O" in text) and _LATIN_DIGIT_HINT.search(text):
         text = _LATIN_DIGIT_RUN.sub(_fix_latin_digits, text)
     if "半" in text:
-        text = _AND_A_HALF.sub(r"\1.5\2", text)
+        text = _AND_A_HALF.sub(_and_a_half, text)
     if _HAS_RANGE_CHAR.search(text):
         text = (_RANGE_CHARS if "至" in text or "到" in text else _RANGE_DASHES).sub(RANGE_MARK, text)
     if "万~" in text:

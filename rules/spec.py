@@ -58,7 +58,8 @@ _POPULATION_PREFIX: Final = {"成人": "adult", "儿童": "child", "小儿": "ch
 _ANY_DIGIT: Final = re.compile(r"\d")
 _DIGITS: Final = re.compile(r"\d+")
 _HAS_TIMES: Final = re.compile(r"[*×xX]")
-_BARE_SPEC: Final = re.compile(rf"^(?P<a>{_NUM})(?P<am>{_MEASURE})(?:[:：/](?P<v>{_NUM})(?P<vm>ml|mL|毫升))?[。.]?$")
+_BARE_SPEC: Final = re.compile(rf"^(?:(?P<a>{_NUM})(?P<am>{_MEASURE})(?:[:：/](?P<v>{_NUM})(?P<vm>ml|mL|毫升))?"
+                               rf"|(?P<v2>{_NUM})(?P<vm2>ml|mL|毫升)[:：](?P<a2>{_NUM})(?P<am2>{_MEASURE}))[。.]?$")  # 25mg:5ml, 10ml:30mg
 _VOLUME_IN_BRACKETS: Final = re.compile(rf"({_NUM})(mg|g|μg|ug|克|毫克|万U|U)[(/]({_NUM})(ml|mL|毫升)")  # 100mg(5ml), 40mg/2ml
 
 
@@ -201,11 +202,13 @@ def _bare_spec(spec_text: str, package_text: str) -> list[UnitContent]:
     _, _, units = _pack_count(spec_text + package_text)
     piece = next((u for u in units if u not in CONTAINER_UNITS), None)
     out = []
-    for amount, measure in ((m.group("a"), m.group("am")), (m.group("v"), m.group("vm"))):
+    pairs = ((m.group("a"), m.group("am")), (m.group("v"), m.group("vm"))) if m.group("a") else \
+        ((m.group("a2"), m.group("am2")), (m.group("v2"), m.group("vm2")))
+    for amount, measure in pairs:
         value = parse_number(amount) if amount else None
         if value:
             unit = normalise_unit(measure)
-            holder = piece or ("瓶" if unit in ("ml", "L", "g", "kg") or m.group("v") else S_UNIT)
+            holder = piece or ("瓶" if unit in ("ml", "L", "g", "kg") or m.group("v") or m.group("v2") else S_UNIT)
             out.append(UnitContent(holder, value, unit))
     return out
 

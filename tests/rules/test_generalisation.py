@@ -282,3 +282,25 @@ class TestWrittenTexts:
     def test_first_day_then_days_two_to_five(self):
         r = extract_daily_dose("口服：第1天0.5g顿服，第2～5天每天0.25g顿服。", spec="片剂：0.25g。")
         assert (r.daily, r.daily_count) == ((0.25, 0.25), (1.0, 1.0))
+
+    def test_half_after_a_chinese_numeral(self):
+        assert extract_daily_dose("开水冲服。一至三岁一次半袋，八至十四岁一次一袋半，一日2次。").daily == (3.0, 3.0)
+
+    def test_or_between_two_products_doses_takes_the_first(self):
+        assert extract_daily_dose("开水冲服。4～7岁一次10g（含糖型）或5g（无糖型），一日2次。").daily == (20.0, 20.0)
+        assert extract_daily_dose("开水冲服。8～12岁一次20g或8g，一日2次。").daily == (40.0, 40.0)
+
+    def test_weight_bands_take_the_heaviest(self):
+        r = extract_daily_dose("口服：体重12～15kg，一次半袋；16～22kg，一次1袋；31～40kg，一次2袋；一日2次。")
+        assert r.daily == (4.0, 4.0)
+
+    def test_adults_and_a_weight_band(self):
+        assert extract_daily_dose("口服：成人及20kg以上者，每次500mg，每日3次。").daily == (1500.0, 1500.0)
+
+    def test_month_bands_before_a_bracket(self):
+        r = extract_daily_dose("口服。1～3个月（体重4～5kg）一次0.4ml；12～23个月（体重8～12kg）一次1.2ml；一日3次。")
+        assert r.daily == pytest.approx((3.6, 3.6))
+
+    def test_volume_then_strength_spec(self):
+        r = extract_daily_dose("口服。成人一次30mg，一日3次。", spec="10ml:30mg", package="10ml*6支/盒")
+        assert (r.daily_count, r.count_unit) == ((3.0, 3.0), "支")
