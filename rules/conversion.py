@@ -140,10 +140,13 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         count_unit = next(u for u in units if same_count_unit(u, product.unit))  # 颗粒: 每袋装10g, not 每块重10g
     per_unit = content.base_per_unit
     if count_unit in CONTAINER_UNITS:
-        per_dose_max = (reg.amount[1] * base) if reg.kind != "daily" else None
-        if per_dose_max is None or per_unit > per_dose_max * 1.0001:
+        # a stated daily total: the dose is the total over its split (一日4～6g，分4次), or all of it
+        per_dose_max = reg.amount[1] * base if reg.kind != "daily" else daily[1] * base / (reg.split[0] if reg.split else 1)
+        if per_unit > per_dose_max * 1.0001:
             return None, None, "container holds many doses: priced by content"
     elif reg.kind == "bare" and reg.times is None and per_unit > daily[1] * base * _BULK_DAYS:  # 饮片 9～30g, 500g/袋
         return None, None, f"one {count_unit} lasts over {_BULK_DAYS} days: sold by weight"
+    elif route in ("external", "local") and reg.kind != "daily" and per_unit > reg.amount[1] * base * _BULK_DAYS:
+        return None, None, f"one {count_unit} holds many applications: priced by content"  # 一次2～3g of a 30g/支 gel
     lo, hi = daily[0] * base / per_unit, daily[1] * base / per_unit
     return (sig4(lo), sig4(hi)), count_unit, f"{tidy(content.amount)}{content.measure}/{tidy(content.per) if content.per != 1 else ''}{content.unit}"

@@ -105,7 +105,8 @@ _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
 _HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|汤剂|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
 _VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|用药|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药)"
-                             r"|(?:取|将)[^,;。:\d]{1,10}?(?:洗液|溶液|液|酊|油))约?$")  # 取洁阴康洗液50ml
+                             r"|(?:取|将)[^,;。:\d]{1,10}?(?:洗液|溶液|液|酊|油)"  # 取洁阴康洗液50ml
+                             r"|(?:放入|塞入|纳入|置入|推入|贴于)[^,;。:\d]{0,10}?)约?$")  # 放入阴道后穹窿处1枚
 # an amount the drug is dissolved in or diluted with (溶于…生理盐水40ml), not a dose
 _DILUENT_LEAD: Final = re.compile(r"溶于|溶解于|稀释于|稀释至|加入|配成")
 _STARTING_AMOUNT: Final = re.compile(r"[^,;。:]{0,4}?(?:\d|每次|一次|剂量|量为|[一二两三四五六七八九十半]次)")
@@ -120,6 +121,8 @@ _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
 _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
 _BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
+_DAY_WORD: Final = re.compile(_DAY)
+_RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
 _HERB_HINT: Final = re.compile(r"^(?:[^,;。]{0,6}[,:])?约?" + _qty("h") + r"(?:[。;,]|$)")
@@ -299,8 +302,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
-            if kind == "daily" and _LIMIT_WORD.search(m.group(0)):
-                continue  # 每天总量不超过1200mg is a cap, not a stated daily total
+            if kind == "daily" and (_LIMIT_WORD.search(m.group(0)) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
+                continue  # 每天总量不超过1200mg, 严重感染可增加至一日6g: a cap or a step, not a stated daily total
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False
                 facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
@@ -363,6 +366,10 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             form = FORMS[m.group(0)]
         elif kind == "route":
             route = ROUTE_WORDS[m.group(0)]
+            last = regimens[-1] if regimens else None
+            if last is not None and last.route is None and last.sentence == sentence and last.section == section \
+                    and last.group == group and last.sub == sub:
+                last.route = route  # 成人一次2mg，一日1次，贴于胸部: the route named after the dose is its own
     if maint_pending and any(r.loading for r in regimens):
         maint_without_amount = True
     facts["maint_without_amount"] = maint_without_amount
@@ -466,6 +473,8 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
                 if f[1] <= reg.start and f[4] == reg.sentence and f[5] == reg.section and f[3] not in _WEAK_OR_SPLIT:
                     if not any(f[1] <= r.start < reg.start for r in regimens if r is not reg and r.kind != "bare"):
                         chosen = f
+                    elif not any(r.sentence == reg.sentence and r.section == reg.section and r.start < f[0] for r in regimens):
+                        chosen = f  # 口服，一日3次；一岁每服1粒，…成年每服10粒: it leads the whole table
                     break
         if chosen is None and reg.kind != "daily":  # 一次1丸，睡前服: bedtime alone means once a day
             chosen = next((f for f in freqs if f[3] == "bedtime" and f[4] == reg.sentence and f[5] == reg.section), None)
@@ -473,8 +482,9 @@ def _attach_frequencies(text: str, regimens: list[Regimen], freqs: list) -> None
             if reg.kind == "daily":
                 if chosen[3] == "split_into" or text[chosen[0]:chosen[0] + 1] == "分":
                     reg.split = chosen[2]
-                elif chosen[0] >= reg.end and chosen[0] - reg.end <= 1 and chosen[3] in ("per_day", "per_day_slash"):
-                    # 一日5-7片，一日3次: a slip for 一次
+                elif (chosen[0] >= reg.end and chosen[0] - reg.end <= 1 and chosen[3] in ("per_day", "per_day_slash")
+                      and (dimension(reg.unit) == "count" or not _DAY_WORD.match(text, reg.start))):
+                    # 一日5-7片，一日3次: a slip for 一次 (一日0.16～0.4g，一日1～2次给药 is a total given in 1～2 doses)
                     reg.kind, reg.times = "dose", chosen[2]
                     reg.notes.append("daily amount followed by a frequency read as per dose")
             else:

@@ -63,6 +63,8 @@ FORMS: Final[Mapping[str, Form]] = MappingProxyType({
     "软膏": _f("软膏", "软膏", None, "external"), "乳膏": _f("软膏", "软膏", None, "external"),
     "气雾剂": _f("喷", "喷", None, "inhaled"), "喷雾剂": _f("喷", "喷", None, "inhaled"),
     "滴眼液": _f("滴眼", "滴眼", None, "eye"), "眼膏": _f("滴眼", "滴眼", None, "eye"),
+    "滴耳液": _f("滴耳", "滴耳", None, "ear"), "滴耳剂": _f("滴耳", "滴耳", None, "ear"),
+    "滴鼻液": _f("滴鼻", "滴鼻", None, "nasal"), "滴鼻剂": _f("滴鼻", "滴鼻", None, "nasal"),
 })
 # form name → Form (the first spelling that names it)
 FORMS_BY_NAME: Final[Mapping[str, Form]] = MappingProxyType(
@@ -80,7 +82,7 @@ ROUTE_WORDS: Final[Mapping[str, str]] = MappingProxyType({
     "外用": "external", "外敷": "external", "涂": "external", "贴敷": "external", "贴于": "external",
     "吸入": "inhaled", "雾化": "inhaled", "喷鼻": "inhaled", "鼻腔": "inhaled", "喷": "inhaled",
     "直肠": "local", "肛门": "local", "塞肛": "local", "灌肠": "local", "阴道": "local",
-    "滴眼": "eye", "点眼": "eye", "滴耳": "eye", "漱口": "external", "含漱": "external",
+    "滴眼": "eye", "点眼": "eye", "滴耳": "ear", "滴鼻": "nasal", "漱口": "external", "含漱": "external",
 })
 
 # Form words a usage text names a regimen by (水蜜丸一次6g, 胶囊剂一次4粒): oral forms of two characters or more.

@@ -33,6 +33,7 @@ _NEXT_INGREDIENT: Final = re.compile(r"[、,;和及][^\d。]{1,16}\d")
 _SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
 # 0.3g*12粒*2板 / 10g*8袋 / 0.51g*40s / 0.1g×40片/盒 / 150g*1瓶/盒
 _TIMES: Final = re.compile(
+    rf"(?:(?P<vol>{_NUM})(?P<vu>ml|mL|毫升)[:：])?"  # 2ml:10μg*1支: the ampoule's volume too
     rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})[*×xX](?P<n>{_NUM})(?P<unit>{_PIECE})(?P<more>(?:[*×xX]{_NUM}(?:小盒|中盒|板|盒|瓶|袋)?)*)"
 )
 # 片剂：10mg，20mg / 注射剂：2ml / 蜜丸剂：6g
@@ -48,7 +49,8 @@ _COUNT_HINT: Final = re.compile(rf"\d{_PIECE}")  # what every _COUNT match holds
 _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
 _EACH_HOLDS: Final = re.compile(rf"每(?P<unit>{_PIECE})含")  # 每粒含A、B、C: counts 粒 though no strength
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
-_PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)")
+_PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\([^()]{0,12}\)"
+                            r"|\([^()]*?\d(?:\.\d+)?(?:g|mg|μg|ml)[^()]*\)")  # 4.5g(哌拉西林4.0g,他唑巴坦0.5g)/瓶
 _FORM_NOT_UNIT: Final = re.compile("(?<!/)" + FORM_PATTERN)  # a form word, not a unit after a slash (6g/丸)
 # 胶囊(成人)：7mg → 成人胶囊：7mg, so the population tag survives the bracket removal
 _POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")
@@ -141,7 +143,8 @@ def _read_contents(text: str) -> list[UnitContent]:
         values = _amounts(m.group("amt") + m.group("mu") + m.group("tail")) if m.group("tail") else _amount(m)
         add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
     for m in (_TIMES.finditer(text) if _HAS_TIMES.search(text) else ()):
-        add(m, _unit_of(m.group("unit"), None), _amount(m))
+        volume = [(parse_number(m.group("vol")) or 0.0, normalise_unit(m.group("vu")))] if m.group("vol") else []
+        add(m, _unit_of(m.group("unit"), None), _amount(m) + [v for v in volume if v[0]])
     for m in (_SLASH.finditer(text) if "/" in text else ()):
         add(m, _unit_of(m.group("unit"), None), _amount(m))
     for m in (_STRENGTH.finditer(text) if ":" in text or "：" in text else ()):

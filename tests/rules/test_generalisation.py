@@ -304,3 +304,50 @@ class TestWrittenTexts:
     def test_volume_then_strength_spec(self):
         r = extract_daily_dose("口服。成人一次30mg，一日3次。", spec="10ml:30mg", package="10ml*6支/盒")
         assert (r.daily_count, r.count_unit) == ((3.0, 3.0), "支")
+
+
+class TestWrittenTextsRoundTwo:
+    """External, injection, liquid and paediatric texts written by independent readers."""
+
+    def test_patch_changed_every_three_days(self):
+        r = extract_daily_dose("贴于耳后，一次1贴，每3日更换1次。", spec="1.5mg*2贴")
+        assert r.times_per_day == pytest.approx((1 / 3, 1 / 3), rel=1e-4)
+
+    def test_route_named_after_the_dose_is_its_own(self):
+        r = extract_daily_dose("成人一次2mg，一日1次，贴于胸部。儿童：3～9岁一次1mg。", name="某某贴剂", spec="2mg*7贴")
+        assert (r.daily, r.daily_count) == ((2.0, 2.0), (1.0, 1.0))
+
+    def test_suppository_placed_in_the_vagina(self):
+        r = extract_daily_dose("口服：一次0.2g，一日3次。阴道给药：栓剂每晚睡前放入阴道后穹窿处1枚（0.5g）。", name="某某栓")
+        assert (r.daily, r.unit) == ((1.0, 1.0), "枚")
+
+    def test_ear_drops_take_the_ear_regimen(self):
+        r = extract_daily_dose("滴眼：一次1～2滴，一日3～5次。滴耳：一次2～3滴，一日3次。", name="某某滴耳液")
+        assert r.daily == (6.0, 9.0)
+
+    def test_a_frequency_leading_an_age_table(self):
+        r = extract_daily_dose("口服，一日3次；一岁每服1粒，二岁每服2粒，成年每服10粒。")
+        assert r.daily == (30.0, 30.0)
+
+    def test_a_gel_tube_is_no_count_unit(self):
+        r = extract_daily_dose("外用。一次取本品2～3g涂于患处，一日2～3次。", name="某某凝胶", spec="2.5%*30g", package="30g/支")
+        assert r.daily_count is None
+
+    def test_vials_of_a_split_daily_total_count(self):
+        r = extract_daily_dose("肌内注射：成人一日4～6g，分4次给药。", spec="0.5g*10瓶")
+        assert (r.daily_count, r.count_unit) == ((8.0, 12.0), "瓶")
+
+    def test_composition_in_brackets_does_not_hide_the_vial(self):
+        r = extract_daily_dose("静脉滴注。成人每8小时给予4.5g。", spec="4.5g(哌拉西林4.0g,他唑巴坦0.5g)/瓶")
+        assert (r.daily_count, r.count_unit) == ((3.0, 3.0), "瓶")
+
+    def test_volume_strength_times_count(self):
+        r = extract_daily_dose("成人一日1次，1～2ml缓慢静注。", spec="2ml:10μg*1支")
+        assert (r.daily_count, r.count_unit) == ((0.5, 1.0), "支")
+
+    def test_a_raise_is_no_stated_total(self):
+        r = extract_daily_dose("成人一次0.5～1g，一日2～4次，严重感染可增加至一日6g。")
+        assert r.daily == (1.0, 4.0)
+
+    def test_a_daily_weight_then_times_is_a_split_total(self):
+        assert extract_daily_dose("静脉滴注：一日0.16～0.4g，一日1～2次给药。").daily == (0.16, 0.4)
