@@ -17,12 +17,11 @@ from rules.units import CONTAINER_UNITS, MULTI_DOSE_UNITS, dimension, same_count
 __all__ = ["count_daily"]
 
 
-_IMPLIED_FORM: Final = {"丸": "大蜜丸"}
+_IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
 # units that name a dosage form's piece (粒 a capsule, 片 a tablet); 枚 names any piece
-_FORM_UNITS: Final = frozenset(f.unit for f in FORMS_BY_NAME.values() if f.unit)  # 每丸重9g describes a 大蜜丸
-
-
-_BULK_DAYS: Final = 5  # a 饮片 pack lasting longer than this is sold by weight, not a unit of use
+_FORM_UNITS: Final = frozenset(f.unit for f in FORMS_BY_NAME.values() if f.unit)
+# a piece holding more than this many days (饮片) or applications (a gel tube) is bulk, sold by content
+_BULK: Final = 5
 _S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
 
 
@@ -144,9 +143,9 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
         per_dose_max = reg.amount[1] * base if reg.kind != "daily" else daily[1] * base / (reg.split[0] if reg.split else 1)
         if per_unit > per_dose_max * 1.0001:
             return None, None, "container holds many doses: priced by content"
-    elif reg.kind == "bare" and reg.times is None and per_unit > daily[1] * base * _BULK_DAYS:  # 饮片 9～30g, 500g/袋
-        return None, None, f"one {count_unit} lasts over {_BULK_DAYS} days: sold by weight"
-    elif route in ("external", "local") and reg.kind != "daily" and per_unit > reg.amount[1] * base * _BULK_DAYS:
+    elif reg.kind == "bare" and reg.times is None and per_unit > daily[1] * base * _BULK:  # 饮片 9～30g, 500g/袋
+        return None, None, f"one {count_unit} lasts over {_BULK} days: sold by weight"
+    elif route in ("external", "local") and reg.kind != "daily" and per_unit > reg.amount[1] * base * _BULK:
         return None, None, f"one {count_unit} holds many applications: priced by content"  # 一次2～3g of a 30g/支 gel
     lo, hi = daily[0] * base / per_unit, daily[1] * base / per_unit
     return (sig4(lo), sig4(hi)), count_unit, f"{tidy(content.amount)}{content.measure}/{tidy(content.per) if content.per != 1 else ''}{content.unit}"
