@@ -116,6 +116,8 @@ def find_forms(text: str | None) -> list[Form]:
     """
     if not text:
         return []
+    if "饮片" in text:  # 相当于饮片3g: herb slices, not a tablet
+        text = text.replace("饮片", "")
     return [FORMS[word] for word in _FORM_RE.findall(text)]  # the pattern has no groups: findall gives the words
 
 

@@ -28,6 +28,7 @@ _LIST_TAIL: Final = rf"(?:(?:[;,、或]|和)(?:每{_PIECE}装?)?{_NUM}{_MEASURE}
 _PER_UNIT: Final = re.compile(
     rf"(?:每(?P<n>{_NUM})?|(?<![\d.每])(?P<n2>\d+)(?=[粒丸片]约?重))(?P<unit>{_PIECE})约?(?:装量|装|重|净重|内装|含量|为|含[^\d,;。:()]{{0,12}}?)?约?[:]?(?P<amt>{_NUM})(?P<mu>{_MEASURE})(?P<tail>{_LIST_TAIL})"
 )
+_CORE_WEIGHT: Final = re.compile(rf"片芯重(?P<amt>{_NUM})(?P<mu>{_MEASURE})")  # 片芯重0.3g: one tablet's core
 _NEXT_INGREDIENT: Final = re.compile(r"[、,;和及][^\d。]{1,16}\d")
 # 15g/袋 / 10ml/支 / 0.5g/片或1g/片
 _SLASH: Final = re.compile(rf"(?P<amt>{_NUM})(?P<mu>{_MEASURE})/(?P<unit>{_PIECE})")
@@ -142,6 +143,8 @@ def _read_contents(text: str) -> list[UnitContent]:
         per = parse_number(per_text) if per_text else 1.0
         values = _amounts(m.group("amt") + m.group("mu") + m.group("tail")) if m.group("tail") else _amount(m)
         add(m, _unit_of(m.group("unit"), None), values, per or 1.0)
+    for m in (_CORE_WEIGHT.finditer(text) if "片芯" in text else ()):
+        add(m, "片", _amount(m))
     for m in (_TIMES.finditer(text) if _HAS_TIMES.search(text) else ()):
         volume = [(parse_number(m.group("vol")) or 0.0, normalise_unit(m.group("vu")))] if m.group("vol") else []
         add(m, _unit_of(m.group("unit"), None), _amount(m) + [v for v in volume if v[0]])

@@ -351,3 +351,11 @@ class TestWrittenTextsRoundTwo:
 
     def test_a_daily_weight_then_times_is_a_split_total(self):
         assert extract_daily_dose("静脉滴注：一日0.16～0.4g，一日1～2次给药。").daily == (0.16, 0.4)
+
+    def test_herb_slice_equivalents_name_no_tablet(self):
+        r = extract_daily_dose("口服。大蜜丸一次1丸，浓缩丸一次8丸，一日2次。", spec="浓缩丸每8丸相当于饮片3g")
+        assert r.daily == (16.0, 16.0)
+
+    def test_tablet_core_weight_converts(self):
+        r = extract_daily_dose("口服，一次1.2g（4片），一日2次。", spec="片芯重0.3g", package="药用塑料瓶，每瓶装80片。")
+        assert (r.daily_count, r.count_unit) == ((8.0, 8.0), "片")
