@@ -122,6 +122,7 @@ _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
 _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
 _BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
 _DAY_WORD: Final = re.compile(_DAY)
+_EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
@@ -283,6 +284,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             reg_kind = "dose" if kind == "post" else kind
             if kind == "bare" and (per_day_after or per_week):
                 reg_kind = "daily"
+            each = _EACH_TIME.search(m.group(0)) if kind == "daily" else None
+            if each:  # 每日早晚各服6g: a dose at each named time, not a daily total
+                reg_kind = "dose"
             if kind == "bare" and not per_body:
                 lead = text[max(clause_start, text.rfind(")", 0, start) + 1):start]
                 if (not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily"
@@ -312,6 +316,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             tagged = _BRACKET_FORM.search(m.group(0)) if "(" in m.group(0) else None  # 一次2～3片(糖衣片): this dose's form only
             reg = Regimen(
                 index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
+                times=(frequency_at(text, start + each.start()) or (None, None))[1] if each else None,
                 per_body=per_body, population=population, band=band, form=FORMS[tagged.group(1)] if tagged else form, route=route,
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
                 clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0), group=group,

@@ -359,3 +359,7 @@ class TestWrittenTextsRoundTwo:
     def test_tablet_core_weight_converts(self):
         r = extract_daily_dose("口服，一次1.2g（4片），一日2次。", spec="片芯重0.3g", package="药用塑料瓶，每瓶装80片。")
         assert (r.daily_count, r.count_unit) == ((8.0, 8.0), "片")
+
+    def test_each_of_morning_and_evening_inside_a_daily_phrase(self):
+        r = extract_daily_dose("口服，每日早晚各服6g，淡盐汤送下。", spec="每10粒重1g")
+        assert (r.daily, r.daily_count) == ((12.0, 12.0), (120.0, 120.0))
