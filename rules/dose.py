@@ -53,7 +53,7 @@ WORD_KIND: Final[Mapping[str, str]] = MappingProxyType(
 # Text before a bare amount (no 一次/每次) that still makes it a dose: 成人，1.2～1.8g / 服8片.
 _BARE_LEAD: Final = re.compile(
     r"^(?:成人|成年人|成年|男性|女性|患者|病人|推荐|儿童|小儿|患儿|每晚|每晨|睡前|临睡前|晨起|早晨|早上|晚上|早|晚|[内口吞含嚼冲]?服用?|维持量|维持剂量|维持|剂量为?|用量为?|"
-    r"推荐剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|开始时?|初始|起始|首次|首剂|"
+    r"推荐剂量为?|常用剂量为?|常用量为?|一般为|一般|约|为|均|即|可|再|则|量|开始时?|初始|起始|首次|首剂|"
     r"[^,;。:]{0,8}?岁[^,;。:]{0,4}?|[^,;。:]{0,4}?(?:丸|片|胶囊|颗粒|散|液|汤)剂?)*$"
 )
 
@@ -123,6 +123,8 @@ _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "
 _BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
 _DAY_WORD: Final = re.compile(_DAY)
 _EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
+_LATIN_AFTER: Final = re.compile(r",?(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])")
+_PER_BODY_INSIDE: Final = re.compile(r"每公斤|每千克|每kg|体重|体表面积|每平方米")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
@@ -281,6 +283,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 amount = (amount[0] / 7, amount[1] / 7)
             if not per_body and _BODY_HINT.search(text, max(0, start - 8), start):
                 per_body = bool(_PER_BODY_BEFORE.search(text[max(0, start - 8):start]))
+            if not per_body and kind == "daily" and _PER_BODY_INSIDE.search(m.group(0)):
+                per_body = True  # 每日每公斤体重10mg
             reg_kind = "dose" if kind == "post" else kind
             if kind == "bare" and (per_day_after or per_week):
                 reg_kind = "daily"
@@ -290,7 +294,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if kind == "bare" and not per_body:
                 lead = text[max(clause_start, text.rfind(")", 0, start) + 1):start]
                 if (not (_BARE_LEAD.match(lead) or _VERB_LEAD.search(lead)) and reg_kind != "daily"
-                        and start - last_freq_end > 1 and start != last_phase_end):  # …改为维持量40～80mg
+                        and start - last_freq_end > 1 and start != last_phase_end  # …改为维持量40～80mg
+                        and not _LATIN_AFTER.match(text, end)):  # po，0.4g bid
                     continue
                 if reg_kind != "daily" and _DILUENT_LEAD.search(lead):
                     continue
@@ -322,7 +327,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0), group=group,
             )
             if maint_pending and regimens:
-                marked = _mark_loading(regimens, sentence, section)
+                marked = _mark_loading(regimens, sentence, section, group)
                 if reg.kind == "bare" and any(r.kind == "daily" for r in marked):
                     reg.kind = "daily"  # 每天20～60mg；维持量20～40mg: the maintenance is daily too
                 reg.maintenance = True
@@ -359,7 +364,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if regimens and start == regimens[-1].end and m.group(0).startswith("维持"):
                 # 每天40～100mg维持: the amount just read is the maintenance
                 last = regimens.pop()
-                _mark_loading(regimens, sentence, section)
+                _mark_loading(regimens, sentence, section, group)
                 last.maintenance = True
                 regimens.append(last)
             else:
@@ -384,10 +389,11 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     return regimens, facts
 
 
-def _mark_loading(regimens: list[Regimen], sentence: int, section: int) -> list[Regimen]:
-    """A maintenance word (以后, 维持量, 然后) makes the amounts before it in its sentence loading doses
-    (or, when none is in its sentence, the last amount of its section)."""
+def _mark_loading(regimens: list[Regimen], sentence: int, section: int, group: int) -> list[Regimen]:
+    """A maintenance word (以后, 维持量, 然后) makes the amounts before it in its stretch (between ; or 。)
+    loading doses, else those of its sentence (or, when none is there, the last amount of its section)."""
     marked = [r for r in regimens if r.sentence == sentence and r.section == section]
+    marked = [r for r in marked if r.group == group] or marked  # 关节炎，一日75～150mg；急性疼痛：首次50mg，以后…
     if not marked and regimens and regimens[-1].section == section:
         marked = [regimens[-1]]
     for prev in marked:

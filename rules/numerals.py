@@ -44,6 +44,7 @@ _LATIN_DIGIT_RUN: Final = re.compile(
 # or follows a digit or dot), so texts without one (`ml`, `mg/kg`) skip the run search.
 _LATIN_DIGIT_HINT: Final = re.compile(r"[lO](?<![A-Za-z][lO])")
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+|[一二两三四五六七八九])([丸袋片粒支包])半")  # 1丸半, 一袋半 = 1.5
+_LATIN_GAP: Final = re.compile(r"(?<=\w)\s+(?=(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z]))")
 _HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
 _HTML_ENTITY: Final = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")  # &mdash; &nbsp; &#12316;
 # 5万～10万U: the multiplier written on both ends of a range stays only on the second (5～10万U)
@@ -108,7 +109,7 @@ def normalise_text(text: str | None) -> str:
             # NFKC makes ② a bare 2 (②5～10岁儿童 would read 25~10岁): list markers become (2) first
             text = unicodedata.normalize("NFKC", text.translate(_CIRCLED))
     if _HAS_SPACE.search(text):
-        text = _SPACES.sub("", text)
+        text = _SPACES.sub("", _LATIN_GAP.sub(",", text))  # 0.4g bid → 0.4g,bid (not 0.4gbid)
     if _HAS_TYPO.search(text):
         for wrong, right in TYPO_FIXES:
             text = text.replace(wrong, right)

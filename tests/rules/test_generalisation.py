@@ -363,3 +363,17 @@ class TestWrittenTextsRoundTwo:
     def test_each_of_morning_and_evening_inside_a_daily_phrase(self):
         r = extract_daily_dose("口服，每日早晚各服6g，淡盐汤送下。", spec="每10粒重1g")
         assert (r.daily, r.daily_count) == ((12.0, 12.0), (120.0, 120.0))
+
+    def test_latin_frequencies_after_an_amount(self):
+        assert extract_daily_dose("po，0.4g bid，空腹服用。").daily == (0.8, 0.8)
+        assert extract_daily_dose("口服，0.5g bid～tid，餐中服用。").daily == (1.0, 1.5)
+
+    def test_usual_dose_at_bedtime(self):
+        assert extract_daily_dose("口服。成人常用剂量10mg，临睡前服用，一日剂量不得超过10mg。").daily == (10.0, 10.0)
+
+    def test_per_kg_inside_a_daily_phrase(self):
+        assert extract_daily_dose("口服。小儿每日每公斤体重10mg，分4次服用。").reason == "weight_or_area_based"
+
+    def test_a_loading_word_marks_only_its_own_stretch(self):
+        r = extract_daily_dose("口服。关节炎，一日75～150mg，分3次服；急性疼痛：首次50mg，以后25～50mg，每6～8小时1次。")
+        assert r.daily == (75.0, 150.0)
