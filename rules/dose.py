@@ -125,6 +125,7 @@ _DAY_WORD: Final = re.compile(_DAY)
 _EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
 _LATIN_AFTER: Final = re.compile(r",?(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])")
 _PER_BODY_INSIDE: Final = re.compile(r"每公斤|每千克|每kg|体重|体表面积|每平方米")
+_DOUBLED: Final = re.compile(r"(?:剂量|用量|量)?(?:加倍|倍量)")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
@@ -357,7 +358,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 population, band = "adult", None
         elif kind == "loading":
             # 开始每次5mg is a starting dose; 月经干净后开始用药 only says when to start
-            loading_pending = not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))
+            loading_pending = (not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))) \
+                and not _DOUBLED.match(text, end)  # 首次加倍，一次3粒: the dose after it is the regular one
             last_phase_end = end
         elif kind == "maint":
             last_phase_end = end

@@ -377,3 +377,6 @@ class TestWrittenTextsRoundTwo:
     def test_a_loading_word_marks_only_its_own_stretch(self):
         r = extract_daily_dose("口服。关节炎，一日75～150mg，分3次服；急性疼痛：首次50mg，以后25～50mg，每6～8小时1次。")
         assert r.daily == (75.0, 150.0)
+
+    def test_first_dose_doubled_before_the_regimen(self):
+        assert extract_daily_dose("口服，首次加倍，一次3粒，一日3次。").daily == (9.0, 9.0)
