@@ -380,3 +380,7 @@ class TestWrittenTextsRoundTwo:
 
     def test_first_dose_doubled_before_the_regimen(self):
         assert extract_daily_dose("口服，首次加倍，一次3粒，一日3次。").daily == (9.0, 9.0)
+
+    def test_enzyme_activity_units(self):
+        r = extract_daily_dose("静脉滴注：成人首次剂量通常为10BU，维持量一般为5BU，隔日1次。")
+        assert (r.daily, r.unit) == ((2.5, 2.5), "BU")
