@@ -119,6 +119,11 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
     if same_route:
         candidates = same_route
     candidates = [(c, t) for c, t in candidates if c.unit not in MULTI_DOSE_UNITS]  # 每揿100μg: no single-dose unit
+    pills = [(c, t) for c, t in candidates if c.unit in ("丸", "粒") and c.per > 1]
+    if pills and all(c.unit in CONTAINER_UNITS or (c, t) in pills for c, t in candidates):
+        candidates = pills  # 每瓶装36g(每20丸重1g): the bottle holds the pills the dose counts
+    elif pills and all(c.unit in ("袋", "包") or (c, t) in pills for c, t in candidates):
+        candidates = [(c, t) for c, t in candidates if (c, t) not in pills]  # 每袋装5g(每10丸重1g): the sachet
     if not candidates:
         return None, None, "spec gives no per-unit content"
     values = {round(c.base_per_unit, 9) for c, _ in candidates}

@@ -91,6 +91,7 @@ USAGE_FORM_WORDS: Final = tuple(k for k, f in FORMS.items() if len(k) >= 2 and f
 FORM_PATTERN: Final = trie_pattern(FORMS)
 ROUTE_PATTERN: Final = trie_pattern(ROUTE_WORDS)
 _FORM_RE: Final = re.compile(FORM_PATTERN)
+_BIG_PILL: Final = re.compile(r"每丸(?:重|装)?约?(?:[3-9]|[1-9]\d)(?:\.\d+)?(?:g|克)")  # a pill of 3 g or more
 
 
 def lookup_form(spelling: str) -> Form | None:
@@ -143,6 +144,9 @@ def product_form(name: str | None, spec: str | None) -> Form | None:
         specific = [f for f in spec_forms if f.name != f.family] or spec_forms  # 大蜜丸每丸重9g: 大蜜丸
         names = {f.name for f in specific}
         from_spec = specific[0] if len(names) == 1 else FORMS.get(spec_forms[0].family)
+    if from_spec is not None and from_spec.name == "丸" and all(f.name == f.family for f in spec_forms) \
+            and _BIG_PILL.search(spec or ""):
+        from_spec = FORMS["大蜜丸"]  # 每丸重9g naming no kind of pill: only a 大蜜丸 weighs grams
     if from_name is None:
         return from_spec
     if from_spec is not None and from_spec.family == from_name.family and from_name.name == from_name.family:

@@ -75,7 +75,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|(?:临睡前|睡前|早晨|清晨)(?=(?:服用?|口服)?(?:1|一)次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
     FrequencyRule("bedtime", r"(?:临睡前|睡前|临睡时|睡时)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
     FrequencyRule("latin", rf"(?<![A-Za-z]){_LATIN_WORD}(?:~{_LATIN_WORD})?(?![A-Za-z])", None),  # bid, bid～tid
-    FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"$", _same),  # text cut off right after the number
+    FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"[~\-—]?$", _same),  # text cut off right after the number (一日2 / 一日2-)
 )
 _LATIN: Final = {"qd": 1.0, "qn": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "qod": 0.5}
 

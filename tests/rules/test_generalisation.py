@@ -384,3 +384,18 @@ class TestWrittenTextsRoundTwo:
     def test_enzyme_activity_units(self):
         r = extract_daily_dose("静脉滴注：成人首次剂量通常为10BU，维持量一般为5BU，隔日1次。")
         assert (r.daily, r.unit) == ((2.5, 2.5), "BU")
+
+    def test_a_gram_pill_naming_no_kind_is_a_big_honey_pill(self):
+        r = extract_daily_dose("口服。水蜜丸一次4克，大蜜丸一次1丸，一日2～3次。", spec="每丸重9g")
+        assert (r.daily, r.unit) == ((2.0, 3.0), "丸")
+
+    def test_cut_off_after_a_range_mark(self):
+        assert extract_daily_dose("口服，一次6-8片，一日2-").daily == (12.0, 16.0)
+
+    def test_pill_weight_in_brackets_of_a_bottle(self):
+        r = extract_daily_dose("口服。一次3g，一日3次。", spec="每瓶装36g（每20丸重1g）")
+        assert (r.daily_count, r.count_unit) == ((180.0, 180.0), "丸")
+
+    def test_a_sachet_of_pills_counts_sachets(self):
+        r = extract_daily_dose("一次5克，一天2次。", spec="每袋装5g(每10丸重1g)")
+        assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "袋")
