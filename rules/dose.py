@@ -35,10 +35,12 @@ REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncate
 ADULT_WORDS: Final = ("成人", "成年人", "成年")
 CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
-LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量")
+LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量", "小剂量开始")
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改",
                              "第2天", "第2日", "第二天", "第二日", "第2~", "次日")  # 第1天0.5g，第2～5天每天0.25g
-REDUCE_WORDS: Final = ("减量至", "减至", "减为")  # after a starting dose (开始5～10mg/d，…可减量至2～4mg/d): the maintenance
+# after a starting dose of the section (开始5～10mg/d，…可减量至2～4mg/d; 开始2.5mg，…一般用量为每天5～10mg)
+# these name the maintenance; elsewhere (成人常用量：每次…) they are only words
+REDUCE_WORDS: Final = ("减量至", "减至", "减为", "一般用量", "一般剂量", "常用量", "常规剂量", "治疗剂量", "治疗量", "通常剂量")
 LIMIT_WORDS: Final = ("不超过", "不宜超过", "不得超过", "不可超过", "勿超过", "最大", "极量", "最多", "至多", "最高", "上限")
 TOTAL_WORDS: Final = ("总量", "总剂量", "累积", "累计")  # without 每日/一日 before them: a course total
 CAP_WORDS: Final = LIMIT_WORDS + TOTAL_WORDS
@@ -187,7 +189,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     population, band = "adult", None
     form: Form | None = None
     route: str | None = None
-    loading_pending, maint_pending, cap_pending = False, False, False
+    loading_pending, maint_pending, cap_pending, maint_explicit = False, False, False, False
     section = sub = sentence = clause_no = group = 0  # group: the stretch between ; or 。
     last_pop_end = last_freq_end = last_phase_end = -10
     maint_without_amount = False
@@ -196,8 +198,10 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         kind = m.lastgroup or ""
         if kind == "word":
             kind = WORD_KIND[m.group(0)]
-            if kind == "reduce":  # a reduction names the maintenance only after a starting dose of its section
-                kind = "maint" if regimens and regimens[-1].loading and regimens[-1].section == section else "none"
+            if kind == "reduce":  # names the maintenance only after a starting dose of its section (a reduction: just after it)
+                after_start = regimens[-1].loading if m.group(0).startswith("减") and regimens else \
+                    any(r.loading and r.section == section for r in regimens)
+                kind = "maint" if after_start and regimens and regimens[-1].section == section else "none"
         start, end = m.span()
         if kind == "comma":
             clause_no += 1
@@ -314,6 +318,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 facts["per_body_any"] = True
             if kind == "daily" and (_LIMIT_WORD.search(m.group(0)) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
                 continue  # 每天总量不超过1200mg, 严重感染可增加至一日6g: a cap or a step, not a stated daily total
+            if kind == "daily" and text[start - 2:start] == ",至" and not maint_pending \
+                    and any(r.loading and r.section == section for r in regimens):
+                maint_pending, maint_explicit = True, False  # 初始每次50mg，每周可递增…，至每天200～300mg: the target
             if cap_pending and reg_kind in ("daily", "bare"):
                 cap_pending = False
                 facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
@@ -331,7 +338,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 marked = _mark_loading(regimens, sentence, section, group)
                 if reg.kind == "bare" and any(r.kind == "daily" for r in marked):
                     reg.kind = "daily"  # 每天20～60mg；维持量20～40mg: the maintenance is daily too
-                reg.maintenance = True
+                reg.maintenance, reg.explicit_maintenance = True, maint_explicit
                 maint_pending = False
             loading_pending = False
             regimens.append(reg)
@@ -367,10 +374,11 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 # 每天40～100mg维持: the amount just read is the maintenance
                 last = regimens.pop()
                 _mark_loading(regimens, sentence, section, group)
-                last.maintenance = True
+                last.maintenance = last.explicit_maintenance = True
                 regimens.append(last)
             else:
                 maint_pending = True
+                maint_explicit = m.group(0).startswith("维持")
             loading_pending = False
         elif kind == "cap":
             cap_pending = True

@@ -40,9 +40,10 @@ FORMS: Final[Mapping[str, Form]] = MappingProxyType({
     "糊丸": _f("糊丸", "丸", "丸"), "丸剂": _f("丸", "丸", "丸"), "丸": _f("丸", "丸", "丸"), "丹": _f("丸", "丸", "丸"),
     "软胶囊": _f("胶囊", "胶囊", "粒"), "肠溶胶囊": _f("胶囊", "胶囊", "粒"), "胶囊剂": _f("胶囊", "胶囊", "粒"),
     "胶囊": _f("胶囊", "胶囊", "粒"),
-    "分散片": _f("片", "片", "片"), "泡腾片": _f("片", "片", "片"), "咀嚼片": _f("片", "片", "片"),
-    "含片": _f("片", "片", "片"), "肠溶片": _f("片", "片", "片"), "缓释片": _f("片", "片", "片"),
-    "控释片": _f("片", "片", "片"),
+    # kinds of tablet are told apart (…缓释片 takes the 缓释片 regimen, not the 片剂 one)
+    "分散片": _f("分散片", "片", "片"), "泡腾片": _f("泡腾片", "片", "片"), "咀嚼片": _f("咀嚼片", "片", "片"),
+    "含片": _f("含片", "片", "片"), "肠溶片": _f("肠溶片", "片", "片"), "缓释片": _f("缓释片", "片", "片"),
+    "控释片": _f("控释片", "片", "片"),
     # coatings are told apart (糖衣片一次6片，薄膜衣片一次4片 with a 薄膜衣片 spec)
     "薄膜衣片": _f("薄膜衣片", "片", "片"), "糖衣片": _f("糖衣片", "片", "片"), "素片": _f("素片", "片", "片"), "片剂": _f("片", "片", "片"), "片": _f("片", "片", "片"),
     "颗粒剂": _f("颗粒", "颗粒", "袋"), "颗粒": _f("颗粒", "颗粒", "袋"), "冲剂": _f("颗粒", "颗粒", "袋"),
@@ -91,6 +92,7 @@ USAGE_FORM_WORDS: Final = tuple(k for k, f in FORMS.items() if len(k) >= 2 and f
 FORM_PATTERN: Final = trie_pattern(FORMS)
 ROUTE_PATTERN: Final = trie_pattern(ROUTE_WORDS)
 _FORM_RE: Final = re.compile(FORM_PATTERN)
+_GENERIC_FORM_WORD: Final = re.compile(r"(?<![缓控肠分泡咀含衣素])(?:片剂|丸剂|胶囊剂)")  # a listed form, not a unit word
 _BIG_PILL: Final = re.compile(r"每丸(?:重|装)?约?(?:[3-9]|[1-9]\d)(?:\.\d+)?(?:g|克)")  # a pill of 3 g or more
 
 
@@ -142,6 +144,8 @@ def product_form(name: str | None, spec: str | None) -> Form | None:
     families = {f.family for f in spec_forms}
     if len(families) == 1:
         specific = [f for f in spec_forms if f.name != f.family] or spec_forms  # 大蜜丸每丸重9g: 大蜜丸
+        if specific is not spec_forms and _GENERIC_FORM_WORD.search(spec or ""):
+            specific = spec_forms  # 1.片剂：80mg；2.缓释片：30mg: two kinds listed, the spec picks neither
         names = {f.name for f in specific}
         from_spec = specific[0] if len(names) == 1 else FORMS.get(spec_forms[0].family)
     if from_spec is not None and from_spec.name == "丸" and all(f.name == f.family for f in spec_forms) \

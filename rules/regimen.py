@@ -40,6 +40,7 @@ class Regimen:
     clause_start: int = 0
     explicit_total: bool = False  # 每天总量 / 每日总剂量
     maintenance: bool = False  # introduced by 维持量 / 以后 / 然后
+    explicit_maintenance: bool = False  # named 维持量: preferred over a 以后 or 一般用量 phase
     freq_at: int = -1  # where its frequency phrase starts
     group: int = 0  # stretch between ; or 。: a frequency there with an amount of its own is that amount's
     notes: list[str] = field(default_factory=list)

@@ -65,7 +65,7 @@ def select_regimen(regimens: list[Regimen], product: Form | None, product_route:
                        and r.sentence <= first.sentence + 1]  # the maintenance follows its loading dose
         if maintenance:
             why.append("maintenance over loading")
-            pool = maintenance
+            pool = [r for r in maintenance if r.explicit_maintenance] or maintenance  # 维持量 over 以后
         elif not first.per_body and (first.times is not None or first.kind == "daily"):
             # a starting dose with no later amount: what is taken after it is not said (DAILY_DOSE.md);
             # one per kg or with no frequency at all keeps that, the more telling reason

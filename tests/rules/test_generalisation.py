@@ -399,3 +399,28 @@ class TestWrittenTextsRoundTwo:
     def test_a_sachet_of_pills_counts_sachets(self):
         r = extract_daily_dose("一次5克，一天2次。", spec="每袋装5g(每10丸重1g)")
         assert (r.daily_count, r.count_unit) == ((2.0, 2.0), "袋")
+
+    def test_kinds_of_tablet_are_told_apart(self):
+        r = extract_daily_dose("预防心绞痛：口服片剂，每次5～10mg，每天2～3次；缓释片，每次20mg，每天2次。",
+                               name="硝酸异山梨酯缓释片", spec="1.片剂：5mg，10mg；2.缓释片：20mg。")
+        assert (r.daily, r.daily_count) == ((40.0, 40.0), (2.0, 2.0))
+
+    def test_a_spec_listing_two_kinds_picks_neither(self):
+        from rules.forms import product_form
+        assert product_form(None, "1.片剂：80mg；2.缓释片：30mg。").name == "片"
+
+    def test_the_usual_dose_after_a_starting_dose(self):
+        r = extract_daily_dose("口服：开始2.5mg，早餐前1次，7天后递增每天2.5mg。一般用量为每天5～10mg，最大用量每天不超过15mg。")
+        assert r.daily == (5.0, 10.0)
+
+    def test_the_target_after_a_starting_dose(self):
+        r = extract_daily_dose("口服：初始剂量每次50mg，每天1～2次，每周可递增50～100mg，至每天200～300mg，分2～3次服。")
+        assert r.daily == (200.0, 300.0)
+
+    def test_a_named_maintenance_beats_a_later_phase(self):
+        r = extract_daily_dose("口服：首剂0.5mg，睡前服用，以后每次0.5～1mg，每天2～3次，逐渐按疗效调整，维持量为每天6～15mg，分2～3次服。")
+        assert r.daily == (6.0, 15.0)
+
+    def test_a_small_starting_dose_then_maintenance(self):
+        r = extract_daily_dose("口服：从小剂量开始，每次25～50mg，每天2～3次，逐渐递增，治疗剂量每天400～600mg。维持量每天100～200mg。")
+        assert r.daily == (100.0, 200.0)
