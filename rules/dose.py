@@ -16,7 +16,7 @@ from typing import Any, Final, Mapping
 from rules.conversion import count_daily
 from rules.forms import FORMS, ROUTE_WORDS, USAGE_FORM_WORDS, Form, product_form
 from rules.frequency import FREQUENCY_RULES, frequency_at, frequency_pattern
-from rules.numerals import NUMBER_PATTERN, normalise_text, parse_number
+from rules.numerals import LATIN_FREQUENCY, NUMBER_PATTERN, normalise_text, parse_number
 from rules.regimen import Range, Regimen
 from rules.result import DoseResult, determinable_result, not_determinable, sig4
 from rules.scanner import compile_scanner, first_char_guard
@@ -125,7 +125,7 @@ _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "
 _BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
 _DAY_WORD: Final = re.compile(_DAY)
 _EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
-_LATIN_AFTER: Final = re.compile(r",?(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z])")
+_LATIN_AFTER: Final = re.compile(rf",?{LATIN_FREQUENCY}(?![A-Za-z])")
 _PER_BODY_INSIDE: Final = re.compile(r"每公斤|每千克|每kg|体重|体表面积|每平方米")
 _DOUBLED: Final = re.compile(r"(?:剂量|用量|量)?(?:加倍|倍量)")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Final, Iterable
 
-from rules.numerals import NUMBER_PATTERN, parse_number
+from rules.numerals import LATIN_FREQUENCY, NUMBER_PATTERN, parse_number
 from rules.scanner import first_char_guard, first_chars
 
 __all__ = [
@@ -24,7 +24,6 @@ Convert = Callable[[float], float]
 DAY_PREFIX: Final = r"(?:一日|每日|每天|一天|1日|1天|每1日|每一日|全日|(?<![\d一二两三四五六七八九十第])(?:日|天))"
 _VERB: Final = r"(?:[内口]?服用?|用药|给药|服药|使用|用|注射|吸入|滴注|静滴|肌注|静注|喷|涂|含服|冲服|分|早晚|饭后|饭前|约|给予|涂抹|外用|敷|更换|换药)?"
 _TIMES: Final = r"(?:{A}(?:(?:~|或|、|-)+{B})?)"
-_LATIN_WORD: Final = r"(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)"
 _TIME_OF_DAY: Final = r"(?:早晨|早上|清晨|晨起|晚上|晚间|临睡前|睡前)"
 
 
@@ -74,7 +73,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("two_times_of_day", rf"{_TIME_OF_DAY}(?:及|和|与|、){_TIME_OF_DAY}[^,;。\d]{{0,8}}?(?:各|分别)", fixed=2.0),
     FrequencyRule("nightly", r"(?:每晚|每晨|每早|晨起|每日睡前|每晚睡前|(?:临睡前|睡前|早晨|清晨)(?=(?:服用?|口服)?(?:1|一)次))(?:服用?|口服|顿服)?(?:(?:1|一)次)?", fixed=1.0),
     FrequencyRule("bedtime", r"(?:临睡前|睡前|临睡时|睡时)(?:服用?|口服|顿服)?", fixed=1.0),  # weak: only when nothing else is said
-    FrequencyRule("latin", rf"(?<![A-Za-z]){_LATIN_WORD}(?:~{_LATIN_WORD})?(?![A-Za-z])", None),  # bid, bid～tid
+    FrequencyRule("latin", rf"(?<![A-Za-z]){LATIN_FREQUENCY}(?:~{LATIN_FREQUENCY})?(?![A-Za-z])", None),  # bid, bid～tid
     FrequencyRule("cut_off", DAY_PREFIX + _TIMES + r"[~\-—]?$", _same),  # text cut off right after the number (一日2 / 一日2-)
 )
 _LATIN: Final = {"qd": 1.0, "qn": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "qod": 0.5}

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Final, Mapping
 
 __all__ = [
-    "CN_DIGITS", "NUMBER_PATTERN", "RANGE_MARK", "TYPO_FIXES", "normalise_text", "parse_number",
+    "CN_DIGITS", "LATIN_FREQUENCY", "NUMBER_PATTERN", "RANGE_MARK", "TYPO_FIXES", "normalise_text", "parse_number",
 ]
 
 # Chinese numerals: digits and the two multipliers that occur in dose texts.
@@ -44,7 +44,9 @@ _LATIN_DIGIT_RUN: Final = re.compile(
 # or follows a digit or dot), so texts without one (`ml`, `mg/kg`) skip the run search.
 _LATIN_DIGIT_HINT: Final = re.compile(r"[lO](?<![A-Za-z][lO])")
 _AND_A_HALF: Final = re.compile(r"(?<![\d.])(\d+|[一二两三四五六七八九])([丸袋片粒支包])半")  # 1丸半, 一袋半 = 1.5
-_LATIN_GAP: Final = re.compile(r"(?<=\w)\s+(?=(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)(?![A-Za-z]))")
+# Latin frequency abbreviations (rules.frequency reads them); spelled here so a space before one survives
+LATIN_FREQUENCY: Final = r"(?:qd|QD|qn|bid|BID|tid|TID|qid|QID|qod)"
+_LATIN_GAP: Final = re.compile(rf"(?<=\w)\s+(?={LATIN_FREQUENCY}(?![A-Za-z]))")
 _HTML_BREAK: Final = re.compile(r"<br\s*/?>|</?p>", re.IGNORECASE)  # scraped texts keep some markup
 _HTML_ENTITY: Final = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")  # &mdash; &nbsp; &#12316;
 # 5万～10万U: the multiplier written on both ends of a range stays only on the second (5～10万U)
