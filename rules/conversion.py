@@ -47,7 +47,8 @@ def _implausible_piece(reg: Regimen, spec_unit: str, dose_unit: str, facts: Pack
     if dose_unit not in ("粒", "丸", "片") or reg.kind == "daily":
         return False
     weights = [c.base_per_unit for c in facts.contents
-               if _resolve_s(c.unit, dose_unit, product, facts) == spec_unit and dimension(c.measure) == "mass"]
+               if _resolve_s(c.unit, dose_unit, product, facts) == spec_unit and dimension(c.measure) == "mass"
+               and not (c.form and reg.form and form_match(reg.form, FORMS_BY_NAME[c.form]) == 0)]  # another pill's line
     return bool(weights) and all(w and w * reg.amount[1] > _MAX_PILLS_PER_DOSE_G for w in weights)
 
 

@@ -165,10 +165,13 @@ _NUMBER_RE: Final = re.compile(_NUM)
 
 
 def _age_band(text: str) -> tuple[float, float]:
-    numbers = [parse_number(x) or 0.0 for x in _NUMBER_RE.findall(text)]
-    months = "月" in text and "岁" not in text
-    if months:
-        numbers = [n / 12 for n in numbers]
+    if "月" in text and "岁" in text:  # 6个月~1岁: the months in years
+        numbers = [(parse_number(x) or 0.0) / (12 if "月" in part else 1)
+                   for part in text.split("~") for x in _NUMBER_RE.findall(part)]
+    else:
+        numbers = [parse_number(x) or 0.0 for x in _NUMBER_RE.findall(text)]
+        if "月" in text:
+            numbers = [n / 12 for n in numbers]
     if "周岁以内" in text or "不满" in text or not numbers:
         return (0.0, numbers[0] if numbers and "不满" in text else 1.0)
     if "以上" in text:

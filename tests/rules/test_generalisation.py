@@ -424,3 +424,12 @@ class TestWrittenTextsRoundTwo:
     def test_a_small_starting_dose_then_maintenance(self):
         r = extract_daily_dose("口服：从小剂量开始，每次25～50mg，每天2～3次，逐渐递增，治疗剂量每天400～600mg。维持量每天100～200mg。")
         assert r.daily == (100.0, 200.0)
+
+    def test_a_band_from_months_to_years(self):
+        r = extract_daily_dose("口服，6个月以内一次1/4袋，6个月～1岁一次1/2袋，1～3岁一次1袋，3岁以上一次1～2袋；一日2～3次。")
+        assert r.daily == (2.0, 6.0)
+
+    def test_another_pills_weight_does_not_block_the_count(self):
+        r = extract_daily_dose("口服。浓缩丸：一次8丸，一天3次。大蜜丸一次1丸，一天2次。", name="某某丸",
+                               spec="浓缩丸：每8丸相当于原生药3g；大蜜丸：每丸重9g。")
+        assert (r.daily_count, r.count_unit) == ((24.0, 24.0), "丸")
