@@ -112,8 +112,8 @@ def count_daily(reg: Regimen, daily: Range, unit: str, facts: PackFacts,
             continue
         candidates.append((c, tag))
     exact = [(c, t) for c, t in candidates if reg.form is not None and c.form == reg.form.name]
-    if exact and reg.form.name != reg.form.family:
-        candidates = exact  # 缓释片 dose: the 缓释片 line, not the 片剂 ones
+    if exact:
+        candidates = exact  # 缓释片 dose: the 缓释片 line, not the 片剂 ones (and the reverse)
     # The spec must belong to the chosen regimen's route: an oral regimen skips the injection, suppository
     # and cream lines (片剂：0.15g。栓剂：0.5g。), an injection the rest; a regimen of no known route only
     # the injection lines.

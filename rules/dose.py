@@ -36,7 +36,7 @@ ADULT_WORDS: Final = ("成人", "成年人", "成年")
 CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
 LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量", "小剂量开始")
-MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "继以", "改为", "后改",
+MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "随后", "继以", "改为", "后改",
                              "第2天", "第2日", "第二天", "第二日", "第2~", "次日")  # 第1天0.5g，第2～5天每天0.25g
 # after a starting dose of the section (开始5～10mg/d，…可减量至2～4mg/d; 开始2.5mg，…一般用量为每天5～10mg)
 # these name the maintenance; elsewhere (成人常用量：每次…) they are only words
@@ -119,6 +119,7 @@ _PER_BODY_ANY: Final = re.compile(r"\d[A-Za-zμ\u4e00-\u9fff]{0,5}/\(?(?:kg|公�
 _FREQUENCY_CAP_BEFORE: Final = re.compile(r"(?:最大|最高|最多|至多|不超过|不宜超过|不得超过)(?:给药|服药|用药|使用)?(?:频率|频次|次数)?[,:为]?$")
 _AND: Final = "及和与、"  # 成人及儿童, 成人和12岁以上儿童
 _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) is the elderly population
+_ADULT_WEIGHT_KG: Final = 35.0  # an open weight band from this up is adults (体重≥40kg的患者)
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
 _PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
@@ -128,6 +129,7 @@ _EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
 _LATIN_AFTER: Final = re.compile(rf",?{LATIN_FREQUENCY}(?![A-Za-z])")
 _PER_BODY_INSIDE: Final = re.compile(r"每公斤|每千克|每kg|体重|体表面积|每平方米")
 _DOUBLED: Final = re.compile(r"(?:剂量|用量|量)?(?:加倍|倍量)")
+_DISEASE_AFTER: Final = re.compile(r"念珠菌|滴虫|炎|癌|肿瘤|感染|出血|脱垂|疾病")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
 _INCREMENT: Final = re.compile(r"增加|递增|增量|加量|减少|递减")
 _PER_WEEK_LEAD: Final = re.compile(r"每周(?:[内口]?服用?|用药|给药|剂量为?|总量)?约?")  # the whole clause before the amount
@@ -174,9 +176,9 @@ def _age_band(text: str) -> tuple[float, float]:
             numbers = [n / 12 for n in numbers]
     if "周岁以内" in text or "不满" in text or not numbers:
         return (0.0, numbers[0] if numbers and "不满" in text else 1.0)
-    if "以上" in text:
+    if "以上" in text or text[0] in "≥>":
         return (numbers[0], _NO_UPPER_AGE)
-    if "以下" in text or "内" in text:  # 以下 / 以内 / 之内 / 内
+    if "以下" in text or "内" in text or text[0] in "≤<":  # 以下 / 以内 / 之内 / 内
         return (0.0, numbers[-1])
     return (numbers[0], numbers[-1])
 
@@ -282,7 +284,12 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                     if population == "adult" and start - last_pop_end == 1 and text[start - 1] in _AND:
                         last_pop_end = end  # 成人及20kg以上者: adults
                     else:
-                        population, band, last_pop_end = "band", _age_band(text[start:label.end()]), end
+                        sign = text[start - 1] if start and text[start - 1] in "≥>≤<" else ""
+                        band = _age_band(sign + text[start:label.end()])
+                        # 体重≥40kg的患者: an adult's weight, not a paediatric band
+                        population = "adult" if band[0] >= _ADULT_WEIGHT_KG and band[1] >= _NO_UPPER_AGE else "band"
+                        band = None if population == "adult" else band
+                        last_pop_end = end
                 continue
             if kind in ("daily", "dose") and _INCREMENT.search(m.group(0)):
                 continue  # 以后每天增加0.1g: a step up, not a dose
@@ -367,6 +374,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if population in ("child", "elderly", "band") and start - last_pop_end <= 4:
                 population, band = "adult", None
         elif kind == "loading":
+            if regimens and start == regimens[-1].end and m.group(0).startswith("负荷"):
+                regimens[-1].loading = True  # 单次70mg负荷剂量: the amount just read is the loading dose
+                continue
             # 开始每次5mg is a starting dose; 月经干净后开始用药 only says when to start
             loading_pending = (not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))) \
                 and not _DOUBLED.match(text, end)  # 首次加倍，一次3粒: the dose after it is the regular one
@@ -388,6 +398,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
         elif kind == "form":
             form = FORMS[m.group(0)]
         elif kind == "route":
+            if _DISEASE_AFTER.match(text, end):
+                continue  # 外阴阴道念珠菌病, 直肠癌: a disease's name, not a route
             route = ROUTE_WORDS[m.group(0)]
             last = regimens[-1] if regimens else None
             if last is not None and last.route is None and last.sentence == sentence and last.section == section \
@@ -697,7 +709,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     elif reg.times is not None:
         per_dose, times = reg.amount, reg.times
         daily = (per_dose[0] * times[0], per_dose[1] * times[1])
-    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit:  # 一次3～5片，一日3片: a slip for 3次
+    elif reg.daily_total is not None and reg.daily_total[1] == reg.unit and dimension(reg.unit) == "count":  # 一次3～5片，一日3片: a slip for 3次
         per_dose, times = reg.amount, reg.daily_total[0]
         daily = (per_dose[0] * times[0], per_dose[1] * times[1])
         why.append("daily total smaller than a dose: read as times")

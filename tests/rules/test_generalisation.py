@@ -433,3 +433,24 @@ class TestWrittenTextsRoundTwo:
         r = extract_daily_dose("口服。浓缩丸：一次8丸，一天3次。大蜜丸一次1丸，一天2次。", name="某某丸",
                                spec="浓缩丸：每8丸相当于原生药3g；大蜜丸：每丸重9g。")
         assert (r.daily_count, r.count_unit) == ((24.0, 24.0), "丸")
+
+    def test_maintenance_in_a_section_of_its_own(self):
+        r = extract_daily_dose("口服：1.快速洋地黄化：每次0.2mg，每天3次，连用2～3天。2.缓慢洋地黄化：每次0.1mg，每天3次。"
+                               "3.维持量：每次0.1mg，每天1～2次。", spec="片剂：0.1mg。")
+        assert (r.daily, r.daily_count) == ((0.1, 0.2), (1.0, 2.0))
+
+    def test_an_adult_weight_band(self):
+        r = extract_daily_dose("1.口服：体重≥40kg的患者，首日负荷剂量每次400mg，每12小时1次；维持剂量每次200mg，每天2次。"
+                               "2.静脉滴注：首日负荷剂量每次6mg/kg，每12小时1次；维持剂量每次4mg/kg，每天2次。")
+        assert r.daily == (400.0, 400.0)
+
+    def test_a_loading_word_after_its_amount(self):
+        assert extract_daily_dose("静脉滴注：成人第1天给予单次70mg负荷剂量，随后每天给予50mg。").daily == (50.0, 50.0)
+
+    def test_a_disease_name_is_no_route(self):
+        r = extract_daily_dose("口服：1.外阴阴道念珠菌病：每次200mg，每天2次，仅用1天。2.花斑癣：每次200mg，每天1次。", name="某某胶囊")
+        assert r.daily == (400.0, 400.0)
+
+    def test_a_generic_tablet_line_for_a_generic_tablet_dose(self):
+        r = extract_daily_dose("口服：片剂每次20mg，每天3次；缓释片每次35mg，每天2次。", spec="1.片剂：20mg；2.缓释片：35mg。")
+        assert (r.daily_count, r.count_unit) == ((3.0, 3.0), "片")
