@@ -35,7 +35,8 @@ REASONS: Final = ("no_frequency", "no_amount", "weight_or_area_based", "truncate
 ADULT_WORDS: Final = ("成人", "成年人", "成年")
 CHILD_WORDS: Final = ("儿童", "少年儿童", "少年", "小儿", "幼儿", "婴儿", "婴幼儿", "新生儿", "患儿", "少儿", "早产儿", "青少年")
 ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
-LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量", "小剂量开始")
+LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量", "小剂量开始",
+                 "第1周", "第一周", "第1~", "试服", "试验剂量")  # 第1～2周…第3～4周…维持量: titration steps
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "随后", "继以", "改为", "后改",
                              "第2天", "第2日", "第二天", "第二日", "第2~", "次日")  # 第1天0.5g，第2～5天每天0.25g
 # after a starting dose of the section (开始5～10mg/d，…可减量至2～4mg/d; 开始2.5mg，…一般用量为每天5～10mg)
@@ -119,6 +120,7 @@ _PER_BODY_ANY: Final = re.compile(r"\d[A-Za-zμ\u4e00-\u9fff]{0,5}/\(?(?:kg|公�
 _FREQUENCY_CAP_BEFORE: Final = re.compile(r"(?:最大|最高|最多|至多|不超过|不宜超过|不得超过)(?:给药|服药|用药|使用)?(?:频率|频次|次数)?[,:为]?$")
 _AND: Final = "及和与、"  # 成人及儿童, 成人和12岁以上儿童
 _ELDERLY_FROM_AGE: Final = 60.0  # an open band from this age up (65岁以上) is the elderly population
+_ADULT_DOSE_FROM_AGE: Final = 12.0  # an open band from this age up takes the adult dose (12岁以上患者)
 _ADULT_WEIGHT_KG: Final = 35.0  # an open weight band from this up is adults (体重≥40kg的患者)
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
@@ -359,6 +361,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             band = _age_band(m.group(0))
             if band[0] >= _ELDERLY_FROM_AGE and band[1] >= _NO_UPPER_AGE:  # 65岁以上: the elderly, not a paediatric band
                 population, band, last_pop_end = "elderly", None, end
+            elif band[0] >= _ADULT_DOSE_FROM_AGE and band[1] >= _NO_UPPER_AGE:  # 12岁以上患者: adults and older children
+                population, band, last_pop_end = "adult", None, end
             else:
                 population, last_pop_end = "band", end
         elif kind == "adult":

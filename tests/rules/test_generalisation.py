@@ -454,3 +454,18 @@ class TestWrittenTextsRoundTwo:
     def test_a_generic_tablet_line_for_a_generic_tablet_dose(self):
         r = extract_daily_dose("口服：片剂每次20mg，每天3次；缓释片每次35mg，每天2次。", spec="1.片剂：20mg；2.缓释片：35mg。")
         assert (r.daily_count, r.count_unit) == ((3.0, 3.0), "片")
+
+    def test_titration_weeks_then_maintenance(self):
+        r = extract_daily_dose("口服。1.单药治疗：成人及12岁以上儿童，第1～2周，每次25mg，每天1次；第3～4周，每次50mg，每天1次；"
+                               "以后每1～2周增加剂量，直至达到最佳疗效。通常维持量为每天100～200mg，1次或分2次服用。")
+        assert r.daily == (100.0, 200.0)
+
+    def test_a_test_dose_then_maintenance(self):
+        r = extract_daily_dose("口服：先试服0.2g，观察有无过敏反应。(1)复律：第1天每次0.2g，每2小时1次，连续5次。"
+                               "恢复窦性心律后改为维持量，每次0.2～0.3g，每天3～4次。")
+        assert r.daily == pytest.approx((0.6, 1.2))
+
+    def test_twelve_and_over_take_the_adult_dose(self):
+        r = extract_daily_dose("口服。1.癫痫：12岁以上患者，第1天每次300mg，每天1次；第2天每次300mg，每天2次。"
+                               "以后逐渐增加剂量，维持量为每天900～1800mg，分3次服用。")
+        assert r.daily == (900.0, 1800.0)
