@@ -108,7 +108,7 @@ _PER_DAY_AFTER: Final = re.compile(r"^/(?:d|日|天|day)(?![a-z])")
 _BRACKET_QTY: Final = re.compile(rf"[\u4e00-\u9fff]?\(约?(?P<a>{_NUM})(?P<u1>{UNIT_PATTERN})?(?:~(?P<b>{_NUM})(?P<u2>{UNIT_PATTERN}))?\)")
 _HERB_LEAD: Final = re.compile(r"(?:煎服|水煎服|内服|煎汤服?|汤剂|用量|常用量|一般)?$")  # 饮片: `3～9g。`, `煎服，3～10g。`
 _VERB_LEAD: Final = re.compile(r"(?:(?:服|服用|给药|给予|用药|注射|注入|滴注|静滴|静注|肌注|使用|吸入|取)(?:本品|本药|药液)?|用(?:本品|本药)"
-                             r"|(?:取|将)[^,;。:\d]{1,10}?(?:洗液|溶液|液|酊|油)"  # 取洁阴康洗液50ml
+                             r"|(?:取|将)[^,;。:\d]{0,10}?(?:洗液|溶液|液|酊|油|栓剂|栓|胶囊)"  # 取洁阴康洗液50ml, 将栓剂1粒
                              r"|(?:放入|塞入|纳入|置入|推入|贴于)[^,;。:\d]{0,10}?)约?$")  # 放入阴道后穹窿处1枚
 # an amount the drug is dissolved in or diluted with (溶于…生理盐水40ml), not a dose
 _DILUENT_LEAD: Final = re.compile(r"溶于|溶解于|稀释于|稀释至|加入|配成")

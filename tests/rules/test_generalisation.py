@@ -469,3 +469,7 @@ class TestWrittenTextsRoundTwo:
         r = extract_daily_dose("口服。1.癫痫：12岁以上患者，第1天每次300mg，每天1次；第2天每次300mg，每天2次。"
                                "以后逐渐增加剂量，维持量为每天900～1800mg，分3次服用。")
         assert r.daily == (900.0, 1800.0)
+
+    def test_the_suppository_pushed_in(self):
+        r = extract_daily_dose("阴道给药。每晚临睡前洗净外阴，将栓剂1粒推入阴道深处，6天为一疗程。", spec="2.8g*6粒/盒")
+        assert (r.daily, r.daily_count) == ((1.0, 1.0), (1.0, 1.0))
