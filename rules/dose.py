@@ -381,6 +381,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if regimens and start == regimens[-1].end and m.group(0).startswith("负荷"):
                 regimens[-1].loading = True  # 单次70mg负荷剂量: the amount just read is the loading dose
                 continue
+            maint_pending = False  # 逐渐达到维持剂量，具体如下：第1周…: that 维持 only announced the phases
             # 开始每次5mg is a starting dose; 月经干净后开始用药 only says when to start
             loading_pending = (not m.group(0).startswith("开始") or bool(_STARTING_AMOUNT.match(text, end))) \
                 and not _DOUBLED.match(text, end)  # 首次加倍，一次3粒: the dose after it is the regular one

@@ -24,11 +24,11 @@ UNIT_SYNONYMS: Final[Mapping[str, str]] = MappingProxyType({
     "毫升": "ml", "ml": "ml", "mL": "ml", "ML": "ml", "Ml": "ml", "cc": "ml", "升": "L", "L": "L",
     "国际单位": "IU", "万国际单位": "万IU", "IU": "IU", "万IU": "万IU", "万单位": "万U", "万U": "万U",
     "单位": "U", "U": "U", "KU": "KU", "mmol": "mmol", "mEq": "mEq",
-    "BU": "BU", "KE": "KE", "KIU": "KIU", "PNU": "PNU",  # 巴曲酶 BU, 溶链菌 KE, 抑肽酶 KIU, allergen PNU
+    "BU": "BU", "KE": "KE", "KIU": "KIU", "PNU": "PNU", "AXaIU": "AXaIU",  # 巴曲酶 BU, 溶链菌 KE, 抑肽酶 KIU, PNU, 依诺肝素 AXaIU
 })
 MASS_IN_G: Final[Mapping[str, float]] = MappingProxyType({"kg": 1000.0, "g": 1.0, "mg": 1e-3, "μg": 1e-6, "ng": 1e-9})
 VOLUME_IN_ML: Final[Mapping[str, float]] = MappingProxyType({"L": 1000.0, "ml": 1.0})
-ACTIVITY_UNITS: Final = frozenset({"IU", "万IU", "万U", "U", "KU", "mmol", "mEq", "BU", "KE", "KIU", "PNU"})
+ACTIVITY_UNITS: Final = frozenset({"IU", "万IU", "万U", "U", "KU", "mmol", "mEq", "BU", "KE", "KIU", "PNU", "AXaIU"})
 
 # Countable units: a dose stated in one of them is already counted (DAILY_DOSE.md "Units").
 COUNT_UNITS: Final = frozenset({"粒", "片", "丸", "袋", "包", "支", "贴", "锭", "块", "枚", "滴", "喷", "揿", "格", "帖", "粒", "剂", "瓶", "张", "只", "条", "吸", "掀", "贴片", "安瓿"})

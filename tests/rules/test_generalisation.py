@@ -473,3 +473,15 @@ class TestWrittenTextsRoundTwo:
     def test_the_suppository_pushed_in(self):
         r = extract_daily_dose("阴道给药。每晚临睡前洗净外阴，将栓剂1粒推入阴道深处，6天为一疗程。", spec="2.8g*6粒/盒")
         assert (r.daily, r.daily_count) == ((1.0, 1.0), (1.0, 1.0))
+
+    def test_morning_and_noon_each_once(self):
+        assert extract_daily_dose("口服：每次5mg，早晨、中午各服1次。").daily == (10.0, 10.0)
+
+    def test_an_announced_maintenance_then_weekly_steps(self):
+        r = extract_daily_dose("口服：逐渐达到维持剂量，具体如下：第1周每天5mg，第2周每天10mg，第3周每天15mg，"
+                               "第4周开始以后服用推荐的维持剂量每天20mg(每次1片，每天2次)。")
+        assert r.daily == (20.0, 20.0)
+
+    def test_anti_xa_units(self):
+        r = extract_daily_dose("皮下注射：1.预防：每次2000AXaIU，每天1次。2.治疗：每次100AXaIU/kg，每12小时1次。")
+        assert (r.daily, r.unit) == ((2000.0, 2000.0), "AXaIU")
