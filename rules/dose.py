@@ -293,19 +293,20 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         band = None if population == "adult" else band
                         last_pop_end = end
                 continue
-            if kind in ("daily", "dose") and _INCREMENT.search(m.group(0)):
+            token = m.group(0)
+            if kind in ("daily", "dose") and ("增" in token or "加" in token or "减" in token) and _INCREMENT.search(token):
                 continue  # 以后每天增加0.1g: a step up, not a dose
-            per_week = kind == "bare" and bool(_PER_WEEK_LEAD.fullmatch(text, clause_start, start))
+            per_week = kind == "bare" and text.startswith("每周", clause_start) and bool(_PER_WEEK_LEAD.fullmatch(text, clause_start, start))
             if per_week:  # 每周7.5mg，1次口服: a weekly total, a seventh of it a day
                 amount = (amount[0] / 7, amount[1] / 7)
             if not per_body and _BODY_HINT.search(text, max(0, start - 8), start):
                 per_body = bool(_PER_BODY_BEFORE.search(text[max(0, start - 8):start]))
-            if not per_body and kind == "daily" and _PER_BODY_INSIDE.search(m.group(0)):
+            if not per_body and kind == "daily" and ("体" in token or "每" in token[1:]) and _PER_BODY_INSIDE.search(token):
                 per_body = True  # 每日每公斤体重10mg
             reg_kind = "dose" if kind == "post" else kind
             if kind == "bare" and (per_day_after or per_week):
                 reg_kind = "daily"
-            each = _EACH_TIME.search(m.group(0)) if kind == "daily" else None
+            each = _EACH_TIME.search(token) if kind == "daily" and "各" in token else None
             if each:  # 每日早晚各服6g: a dose at each named time, not a daily total
                 reg_kind = "dose"
             if kind == "bare" and not per_body:
@@ -328,7 +329,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
-            if kind == "daily" and (_LIMIT_WORD.search(m.group(0)) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
+            if kind == "daily" and (_LIMIT_WORD.search(token) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
                 continue  # 每天总量不超过1200mg, 严重感染可增加至一日6g: a cap or a step, not a stated daily total
             if kind == "daily" and text[start - 2:start] == ",至" and not maint_pending \
                     and any(r.loading and r.section == section for r in regimens):
@@ -338,13 +339,13 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 facts["total_amount_seen"] = True  # 总剂量为3mg: an amount, but not per day
                 continue
             cap_pending = False
-            tagged = _BRACKET_FORM.search(m.group(0)) if "(" in m.group(0) else None  # 一次2～3片(糖衣片): this dose's form only
+            tagged = _BRACKET_FORM.search(token) if "(" in token else None  # 一次2～3片(糖衣片): this dose's form only
             reg = Regimen(
                 index=len(regimens), start=start, end=end, kind=reg_kind, amount=amount, unit=unit,
                 times=(frequency_at(text, start + each.start()) or (None, None))[1] if each else None,
                 per_body=per_body, population=population, band=band, form=FORMS[tagged.group(1)] if tagged else form, route=route,
                 loading=loading_pending, section=section, sub=sub, sentence=sentence, clause_no=clause_no,
-                clause_start=clause_start, explicit_total=kind == "daily" and "总" in m.group(0), group=group,
+                clause_start=clause_start, explicit_total=kind == "daily" and "总" in token, group=group,
             )
             if maint_pending and regimens:
                 marked = _mark_loading(regimens, sentence, section, group)
