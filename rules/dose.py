@@ -196,7 +196,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
     population, band = "adult", None
     form: Form | None = None
     route: str | None = None
-    loading_pending, maint_pending, cap_pending, maint_explicit = False, False, False, False
+    loading_pending, maint_pending, cap_pending, maint_explicit, cap_carried = False, False, False, False, False
     section = sub = sentence = clause_no = group = 0  # group: the stretch between ; or 。
     last_pop_end = last_freq_end = last_phase_end = -10
     maint_without_amount = False
@@ -214,14 +214,14 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             clause_no += 1
             clause_start = end
             if m.group(0) == ",":
-                cap_pending = False
+                cap_pending, cap_carried = cap_carried, False  # 极量为每次20mg，每天50mg: the cap runs on
             elif m.group(0) == ";":
                 group += 1
             continue
         if kind == "stop":
             if maint_pending and any(r.loading for r in regimens):
                 maint_without_amount = True  # 以后维持量酌减。: the maintenance has no amount
-            maint_pending = cap_pending = False
+            maint_pending = cap_pending = cap_carried = False
             sentence += 1
             clause_no += 1
             group += 1
@@ -234,7 +234,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             sentence += 1
             clause_no += 1
             population, band, form, route = "adult", None, None, None
-            loading_pending = maint_pending = cap_pending = False
+            loading_pending = maint_pending = cap_pending = cap_carried = False
         elif kind == "sub":
             group += 1
             sub += 1
@@ -242,7 +242,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             clause_no += 1
             if population == "band":
                 population, band = "adult", None
-            loading_pending = cap_pending = False
+            loading_pending = cap_pending = cap_carried = False
         elif kind == "freq":
             rule, times, _ = frequency_at(text, start) or ("", None, end)
             if times is not None and _FREQUENCY_CAP_BEFORE.search(text, max(0, start - 10), start):
@@ -329,6 +329,9 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
+            if kind == "dose" and _LIMIT_WORD.search(text, max(0, start - 6), start) and "," not in text[max(0, start - 6):start]:
+                cap_carried = True
+                continue  # 最大剂量每次100mg: a cap, not a dose
             if kind == "daily" and (_LIMIT_WORD.search(token) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
                 continue  # 每天总量不超过1200mg, 严重感染可增加至一日6g: a cap or a step, not a stated daily total
             if kind == "daily" and text[start - 2:start] == ",至" and not maint_pending \

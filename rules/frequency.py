@@ -66,7 +66,8 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     FrequencyRule("weekly", r"每周(?:1|一)次|(?:1|一)次/周", fixed=1 / 7),
     FrequencyRule("per_month", r"(?:每|一|1)月" + _VERB + _TIMES + r"次", lambda n: n / 30),
     FrequencyRule("every_other_day", r"(?:隔|(?<![期中时空夜])间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=0.5),
-    FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)|早[、,]?中[、,]?晚各", fixed=2.0),
+    FrequencyRule("morning_and_evening", r"早(?:\([^()]{0,6}\))?[、,]?晚(?:\([^()]{0,6}\))?(?:各|分|两次|2次|饭[前后]各|服用?各?)"
+                  r"|早[、,]?晚[餐饭][前后][^,;。\d]{0,2}(?:\d+(?:min|分钟))?各|早[、,]?中[、,]?晚各", fixed=2.0),  # 早、晚餐前30min各服1次
     FrequencyRule("morning_then_evening", r"早(?:上|晨)?服(?=[^。]{0,20}晚(?:上)?服)", fixed=2.0),
     FrequencyRule("three_meals", r"三餐(?:前|后)?各|每餐", fixed=3.0),
     # 早晨及睡前各服一次 / 每天睡前和晨起排便后分别用药1枚: two times of day named, each once

@@ -485,3 +485,12 @@ class TestWrittenTextsRoundTwo:
     def test_anti_xa_units(self):
         r = extract_daily_dose("皮下注射：1.预防：每次2000AXaIU，每天1次。2.治疗：每次100AXaIU/kg，每12小时1次。")
         assert (r.daily, r.unit) == ((2000.0, 2000.0), "AXaIU")
+
+    def test_before_morning_and_evening_meals_each(self):
+        assert extract_daily_dose("口服：每次0.6g，早、晚餐前30min各服1次。").daily == (1.2, 1.2)
+
+    def test_a_maximum_dose_is_a_cap_and_its_daily_amount_too(self):
+        r = extract_daily_dose("1.肌内注射：每次3～10mg；极量为每次20mg，每天50mg。")
+        assert (r.determinable, r.reason) == (False, "no_frequency")
+        r = extract_daily_dose("口服，开始每次25mg，每天1次，以后每4～7天增加25mg，最大剂量每次100mg，每天4次。")
+        assert r.daily != (400.0, 400.0)
