@@ -163,6 +163,7 @@ def _read_qty(m: re.Match[str], p: str) -> tuple[Range, str] | None:
 
 _QTY_GROUPS: Final = {p: tuple(p + g for g in ("a", "b", "c", "u1", "u2", "u3")) for p in "dpqbh"}
 _LIMIT_WORD: Final = re.compile("|".join(map(re.escape, LIMIT_WORDS)))  # any of them in a text
+_CAP_BEFORE: Final = re.compile("(?:" + "|".join(map(re.escape, LIMIT_WORDS)) + r")[^,;。]{0,4}$")  # 最大剂量每次100mg
 
 
 _NUMBER_RE: Final = re.compile(_NUM)
@@ -329,7 +330,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                         amount, unit = (min(a, b), max(a, b)), u
             if per_body:
                 facts["per_body_any"] = True
-            if kind == "dose" and _LIMIT_WORD.search(text, max(0, start - 6), start) and "," not in text[max(0, start - 6):start]:
+            if kind == "dose" and _CAP_BEFORE.search(text, max(0, start - 8), start):
                 cap_carried = True
                 continue  # 最大剂量每次100mg: a cap, not a dose
             if kind == "daily" and (_LIMIT_WORD.search(token) or _RAISE_BEFORE.search(text, max(0, start - 4), start)):
