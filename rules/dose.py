@@ -38,7 +38,7 @@ ELDERLY_WORDS: Final = ("老年人", "老年患者", "老人")
 LOADING_WORDS: Final = ("首次", "首剂", "首日", "首量", "开始时", "开始", "初始", "起始", "启始", "初次", "负荷量", "负荷剂量", "第1天", "第一天", "第1日", "第一日", "冲击量", "洋地黄化", "饱和量", "小剂量开始",
                  "第1周", "第一周", "第1~", "试服", "试验剂量")  # 第1～2周…第3～4周…维持量: titration steps
 MAINTENANCE_WORDS: Final = ("维持量", "维持剂量", "维持", "以后", "此后", "之后", "然后", "随后", "继以", "改为", "后改",
-                             "第2天", "第2日", "第二天", "第二日", "第2~", "次日")  # 第1天0.5g，第2～5天每天0.25g
+                             "第2天", "第2日", "第二天", "第二日", "第2~", "第2、", "次日")  # 第1天0.5g，第2～5天每天0.25g
 # after a starting dose of the section (开始5～10mg/d，…可减量至2～4mg/d; 开始2.5mg，…一般用量为每天5～10mg)
 # these name the maintenance; elsewhere (成人常用量：每次…) they are only words
 REDUCE_WORDS: Final = ("减量至", "减至", "减为", "一般用量", "一般剂量", "常用量", "常规剂量", "治疗剂量", "治疗量", "通常剂量")
@@ -305,7 +305,8 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             if not per_body and kind == "daily" and ("体" in token or "每" in token[1:]) and _PER_BODY_INSIDE.search(token):
                 per_body = True  # 每日每公斤体重10mg
             reg_kind = "dose" if kind == "post" else kind
-            if kind == "bare" and (per_day_after or per_week):
+            each_day = kind == "bare" and text.endswith(("天各", "日各"), 0, start)  # 第2、3、4天各0.4g: a day's amount
+            if kind == "bare" and (per_day_after or per_week or each_day):
                 reg_kind = "daily"
             each = _EACH_TIME.search(token) if kind == "daily" and "各" in token else None
             if each:  # 每日早晚各服6g: a dose at each named time, not a daily total

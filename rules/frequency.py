@@ -54,6 +54,7 @@ FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
     # 间日 = 隔日; 1日或间日1次 / 每日或隔日一次 / 连日或隔日给药 / 每天1次或隔日1次: once a day or every other
     # day (before per_day, which would read 每天1次 alone)
     FrequencyRule("daily_or_every_other_day", r"(?:每日|每天|一日|一天|1日|连日)(?:(?:1|一)次)?或(?:隔|间)(?:日|天)(?:" + _VERB + r"(?:1|一)次)?", fixed=(0.5, 1.0)),
+    FrequencyRule("each_day", r"(?<=\d)(?:天|日)各" + _VERB + _TIMES + r"次", _same),  # 第2、3天各服1次
     FrequencyRule("per_day", DAY_PREFIX + _VERB + _VERB + _TIMES.replace("{A}", "{A}") + r"次", _same),
     FrequencyRule("per_day_slash", _TIMES + r"次/(?:d|日|天|day|24h)(?![a-z])", _same),
     FrequencyRule("per_day_bare_slash", r"(?<![\d.])" + _TIMES + r"/(?:d|日|天)(?![a-z])", _same),

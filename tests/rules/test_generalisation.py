@@ -494,3 +494,8 @@ class TestWrittenTextsRoundTwo:
         assert (r.determinable, r.reason) == (False, "no_frequency")
         r = extract_daily_dose("口服，开始每次25mg，每天1次，以后每4～7天增加25mg，最大剂量每次100mg，每天4次。")
         assert r.daily != (400.0, 400.0)
+
+    def test_days_two_to_four_each(self):
+        assert extract_daily_dose("口服：成人第1天0.8g，第2、3、4天各0.4g，疗程4天。").daily == (0.4, 0.4)
+        r = extract_daily_dose("口服：成人第1天服2次，每次0.3g；第2、3天各服1次，每次0.3g。")
+        assert r.daily == (0.3, 0.3)
