@@ -12,7 +12,7 @@ from rules.forms import FORMS_BY_NAME, Form, form_match
 from rules.regimen import Range, Regimen
 from rules.result import sig4, tidy
 from rules.spec import S_UNIT, PackFacts, UnitContent
-from rules.units import CONTAINER_UNITS, MULTI_DOSE_UNITS, dimension, same_count_unit, to_base
+from rules.units import CONTAINER_UNITS, MULTI_DOSE_UNITS, PIECE_UNITS, dimension, same_count_unit, to_base
 
 __all__ = ["count_daily"]
 
@@ -22,16 +22,15 @@ _IMPLIED_FORM: Final = {"丸": "大蜜丸"}  # 每丸重9g describes a 大蜜丸
 _FORM_UNITS: Final = frozenset(f.unit for f in FORMS_BY_NAME.values() if f.unit)
 # a piece holding more than this many days (饮片) or applications (a gel tube) is bulk, sold by content
 _BULK: Final = 5
-_S_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")  # what an `s` of a pack can be
 
 
 def _resolve_s(unit: str, dose_unit: str | None, product: Form | None, facts: PackFacts) -> str:
     """`s` in `0.3g*12s`: the unit the dose counts in, else the product form's, else 粒."""
     if unit != S_UNIT:
         return unit
-    if dose_unit in _S_UNITS:
+    if dose_unit in PIECE_UNITS:
         return dose_unit
-    if product is not None and product.unit in _S_UNITS:
+    if product is not None and product.unit in PIECE_UNITS:
         return product.unit
     for u in facts.count_units:
         if u in ("粒", "片", "丸"):

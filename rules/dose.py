@@ -23,7 +23,7 @@ from rules.scanner import compile_scanner, first_char_guard
 from rules.selection import select_regimen
 from rules.simple import SimpleDose, read_simple
 from rules.spec import parse_pack
-from rules.units import HOUSEHOLD_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, trie_pattern
+from rules.units import HOUSEHOLD_UNITS, PIECE_UNITS, UNIT_PATTERN, dimension, normalise_unit, same_count_unit, trie_pattern
 
 __all__ = ["DoseResult", "Regimen", "extract_daily_dose", "clear_caches", "REASONS"]
 
@@ -100,7 +100,8 @@ _SCANNER: Final = compile_scanner(_TOKENS)
 # the scanner drops inner groups; an amount token's own regex, matched again where it stands, reads them
 _AMOUNT_TOKEN: Final = {name: re.compile(p) for name, p in _TOKENS if name in ("daily", "dose", "post", "bare")}
 _PER_BODY: Final = re.compile(r"^(?:/|每)(?:\(?kg|公斤|千克|m2|m²|平方米|体重|kg)|^/\(kg|^/m(?:2|²)?(?![a-z])|^/\(m")
-_PER_BODY_BEFORE: Final = re.compile(r"(?:按体重|每公斤|每千克|每kg|按体表面积|每平方米|体重)[^,;。]{0,4}$")
+_PER_BODY_WORD: Final = r"(?:每公斤|每千克|每kg|体重|体表面积|每平方米)"  # 按体重 / 按体表面积 hold them
+_PER_BODY_BEFORE: Final = re.compile(_PER_BODY_WORD + r"[^,;。]{0,4}$")
 _RATE_AFTER: Final = re.compile(r"^/(?:min|h|小时|分钟|ml|L|d|日|天)")
 _BODY_HINT: Final = re.compile(r"体|公斤|千克|kg|平方米")
 _SPEC_AFTER: Final = re.compile(r"^/(?:粒|片|丸|袋|包|支|瓶|盒|块|贴|次)")
@@ -124,12 +125,11 @@ _ADULT_DOSE_FROM_AGE: Final = 12.0  # an open band from this age up takes the ad
 _ADULT_WEIGHT_KG: Final = 35.0  # an open weight band from this up is adults (体重≥40kg的患者)
 _NO_UPPER_AGE: Final = 200.0  # `_age_band`'s upper end of an open band (N岁以上)
 _BRACKET_FORM: Final = re.compile(rf"\(({trie_pattern(USAGE_FORM_WORDS)})\)")
-_PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
 _BAND_LABEL_AFTER: Final = re.compile(r"(?:以上|以下)?(?:[,:;)]|者|的|儿童|小儿|患儿)")
 _DAY_WORD: Final = re.compile(_DAY)
 _EACH_TIME: Final = re.compile(r"早[、,]?晚各|早[、,]?中[、,]?晚各")
 _LATIN_AFTER: Final = re.compile(rf",?{LATIN_FREQUENCY}(?![A-Za-z])")
-_PER_BODY_INSIDE: Final = re.compile(r"每公斤|每千克|每kg|体重|体表面积|每平方米")
+_PER_BODY_INSIDE: Final = re.compile(_PER_BODY_WORD)
 _DOUBLED: Final = re.compile(r"(?:剂量|用量|量)?(?:加倍|倍量)")
 _DISEASE_AFTER: Final = re.compile(r"念珠菌|滴虫|炎|癌|肿瘤|感染|出血|脱垂|疾病")
 _RAISE_BEFORE: Final = re.compile(r"(?:增加至|增至|加至|可达|达到|提高至|至多|最多)$")
@@ -167,6 +167,11 @@ _CAP_BEFORE: Final = re.compile("(?:" + "|".join(map(re.escape, LIMIT_WORDS)) + 
 
 
 _NUMBER_RE: Final = re.compile(_NUM)
+
+
+def _joins_previous(text: str, start: int, last_pop_end: int) -> bool:
+    """Whether a population word at `start` is joined by 及/和/与/、 to the one just before (成人及…)."""
+    return start - last_pop_end == 1 and text[start - 1] in _AND
 
 
 def _age_band(text: str) -> tuple[float, float]:
@@ -284,7 +289,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
                 label = _BAND_LABEL_AFTER.match(text, end)
                 if label and not text.startswith("/", start - 1):
                     # a weight band of a paediatric table (体重12～15kg，一次半袋；16～22kg，一次1袋): like an age band
-                    if population == "adult" and start - last_pop_end == 1 and text[start - 1] in _AND:
+                    if population == "adult" and _joins_previous(text, start, last_pop_end):
                         last_pop_end = end  # 成人及20kg以上者: adults
                     else:
                         sign = text[start - 1] if start and text[start - 1] in "≥>≤<" else ""
@@ -361,7 +366,7 @@ def _scan(text: str) -> tuple[list[Regimen], dict[str, Any]]:
             loading_pending = False
             regimens.append(reg)
         elif kind == "age":
-            if population == "adult" and start - last_pop_end == 1 and text[start - 1] in _AND:
+            if population == "adult" and _joins_previous(text, start, last_pop_end):
                 last_pop_end = end  # 成人及12岁以上儿童: adults, and children old enough to take the adult dose
                 continue
             band = _age_band(m.group(0))
@@ -735,7 +740,7 @@ def _extract(usage: str | None, *, name: str | None, spec: str | None, package: 
     facts_pack = parse_pack(spec, package)
     if unit == "次":  # 一次2～3次: the form's unit, else the pack's (0.25g*48s with 每板12片)
         unit = product.unit if product and product.unit else next(
-            (u for u in facts_pack.count_units if u in _PIECE_UNITS), unit)
+            (u for u in facts_pack.count_units if u in PIECE_UNITS), unit)
     count, count_unit, count_why = count_daily(reg, daily, unit, facts_pack, product)
     why.append(count_why)
     confidence = _confidence(0.95, [w for w in why if w in ("first listed", "oldest age band")], reg, len(pool), len(regimens))

@@ -64,7 +64,7 @@ def select_regimen(regimens: list[Regimen], product: Form | None, product_route:
         maintenance = [r for r in pool if r.maintenance and r.section == first.section and r.start > first.start
                        and r.sentence <= first.sentence + 1]  # the maintenance follows its loading dose
         if not maintenance:  # 1.快速洋地黄化：…3.维持量：每次0.1mg，每天1～2次: a section of its own
-            maintenance = [r for r in regimens if r.explicit_maintenance and r.start > first.start and r in pool]
+            maintenance = [r for r in pool if r.explicit_maintenance and r.start > first.start]
         if maintenance:
             why.append("maintenance over loading")
             pool = [r for r in maintenance if r.explicit_maintenance] or maintenance  # 维持量 over 以后

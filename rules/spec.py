@@ -50,8 +50,9 @@ _COUNT_HINT: Final = re.compile(rf"\d{_PIECE}")  # what every _COUNT match holds
 _PER_BOARD: Final = re.compile(rf"每板装?(?P<n>\d+)(?P<unit>{_PIECE}).{{0,4}}每盒装?(?P<m>\d+)板")
 _EACH_HOLDS: Final = re.compile(rf"每(?P<unit>{_PIECE})含")  # 每粒含A、B、C: counts 粒 though no strength
 _BOX_HOLDS: Final = re.compile(rf"(?:每盒|每瓶|盒装|瓶装|每袋)装?(?P<n>\d+)(?P<unit>{_PIECE})")
-_PARENS: Final = re.compile(r"\((?:相当于|含|约|无|折|以)[^()]*\)|\((?!每\d*[粒丸片])[^()]{0,12}\)"  # (每20丸重1g) stays
-                            r"|\((?!每\d*[粒丸片])[^()]*?\d(?:\.\d+)?(?:g|mg|μg|ml)[^()]*\)")  # 4.5g(哌拉西林4.0g,他唑巴坦0.5g)/瓶
+_KEEP: Final = r"(?!每\d*[粒丸片])"  # (每20丸重1g) stays: a pill weight, not a remark
+_PARENS: Final = re.compile(rf"\((?:相当于|含|约|无|折|以)[^()]*\)|\({_KEEP}[^()]{{0,12}}\)"
+                            rf"|\({_KEEP}[^()]*?\d(?:\.\d+)?(?:g|mg|μg|ml)[^()]*\)")  # 4.5g(哌拉西林4.0g,他唑巴坦0.5g)/瓶
 _FORM_NOT_UNIT: Final = re.compile("(?<!/)" + FORM_PATTERN)  # a form word, not a unit after a slash (6g/丸)
 # 胶囊(成人)：7mg → 成人胶囊：7mg, so the population tag survives the bracket removal
 _POPULATION_TAG: Final = re.compile(rf"(?P<form>{FORM_PATTERN})剂?\((?P<who>成人|儿童|小儿|幼儿)用?\)")

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Final, Iterable, Literal, Mapping
 
 __all__ = [
-    "UNIT_SYNONYMS", "MASS_IN_G", "VOLUME_IN_ML", "COUNT_UNITS", "MULTI_DOSE_UNITS", "CONTAINER_UNITS", "HOUSEHOLD_UNITS",
+    "UNIT_SYNONYMS", "MASS_IN_G", "VOLUME_IN_ML", "COUNT_UNITS", "MULTI_DOSE_UNITS", "PIECE_UNITS", "CONTAINER_UNITS", "HOUSEHOLD_UNITS",
     "SAME_COUNT_UNIT", "UNIT_PATTERN", "trie_pattern", "Dimension", "normalise_unit", "dimension", "to_base", "same_count_unit",
 ]
 
@@ -24,18 +24,19 @@ UNIT_SYNONYMS: Final[Mapping[str, str]] = MappingProxyType({
     "毫升": "ml", "ml": "ml", "mL": "ml", "ML": "ml", "Ml": "ml", "cc": "ml", "升": "L", "L": "L",
     "国际单位": "IU", "万国际单位": "万IU", "IU": "IU", "万IU": "万IU", "万单位": "万U", "万U": "万U",
     "单位": "U", "U": "U", "KU": "KU", "mmol": "mmol", "mEq": "mEq",
-    "BU": "BU", "KE": "KE", "KIU": "KIU", "PNU": "PNU", "AXaIU": "AXaIU",  # 巴曲酶 BU, 溶链菌 KE, 抑肽酶 KIU, PNU, 依诺肝素 AXaIU
-})
+} | {u: u for u in ("BU", "KE", "KIU", "PNU", "AXaIU")})  # 巴曲酶 BU, 溶链菌 KE, 抑肽酶 KIU, allergen PNU, 依诺肝素 AXaIU
 MASS_IN_G: Final[Mapping[str, float]] = MappingProxyType({"kg": 1000.0, "g": 1.0, "mg": 1e-3, "μg": 1e-6, "ng": 1e-9})
 VOLUME_IN_ML: Final[Mapping[str, float]] = MappingProxyType({"L": 1000.0, "ml": 1.0})
-ACTIVITY_UNITS: Final = frozenset({"IU", "万IU", "万U", "U", "KU", "mmol", "mEq", "BU", "KE", "KIU", "PNU", "AXaIU"})
+ACTIVITY_UNITS: Final = frozenset({"IU", "万IU", "万U", "U", "KU", "mmol", "mEq", "BU", "KE", "KIU", "PNU", "AXaIU"})  # kept as written
 
 # Countable units: a dose stated in one of them is already counted (DAILY_DOSE.md "Units").
 COUNT_UNITS: Final = frozenset({"粒", "片", "丸", "袋", "包", "支", "贴", "锭", "块", "枚", "滴", "喷", "揿", "格", "帖", "粒", "剂", "瓶", "张", "只", "条", "吸", "掀", "贴片", "安瓿"})
 # Countable, but not a single-dose kind of unit: a pack holds them by the hundred (a 10 ml bottle of
-# drops, an aerosol of 200 puffs), so they are a `count_unit` only where the spec or package counts
-# them, or where there is no spec and no package at all (DAILY_DOSE.md "Which units count").
+# drops, an aerosol of 200 puffs), so they are a `count_unit` only where there is no spec and no
+# package at all (DAILY_DOSE.md "Which units count").
 MULTI_DOSE_UNITS: Final = frozenset({"滴", "喷", "揿", "吸", "掀"})
+# The piece of a dosage form a pack is counted in (what an `s` of `0.3g*12s` or a slip 一次2～3次 stands for).
+PIECE_UNITS: Final = ("粒", "片", "丸", "袋", "包", "支", "贴", "锭", "枚")
 # Containers count only when the dose is stated in them or one holds at most one dose.
 CONTAINER_UNITS: Final = frozenset({"瓶", "罐", "盒", "听", "桶", "小瓶", "管"})
 # Household measures are not units (use the weight/volume beside them when given).
